@@ -1,0 +1,296 @@
+"""`UsageTracker`: takes records on the caller's thread and finishes the work in the background.
+
+The caller waits only for the sink's local write (the SQLite store itself, or the outbox of a
+remote store). Pricing records that pydantic-ai left unpriced, and retrying writes that failed,
+happen on one daemon thread per tracker. At process exit a bounded flush runs; what is left stays
+in the outbox, or in the unsaved-records file when even the local write keeps failing.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import logging
+import os
+import threading
+import weakref
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from tokentrail._last_resort import save_unsaved
+from tokentrail._pricing import price_record
+from tokentrail._record import UsageRecord
+from tokentrail._warnings import warn_limited
+from tokentrail.stores import (
+    FlushResult,
+    PricedCost,
+    RecordSink,
+    StoreConfigurationError,
+    default_sqlite_path,
+    open_sink,
+    validate_store,
+)
+
+logger = logging.getLogger(__name__)
+
+_RETRY_SECONDS = 5.0
+_live_trackers: weakref.WeakSet[UsageTracker] = weakref.WeakSet()
+
+
+class UsageTracker:
+    """Records usage to a store.
+
+    Args:
+        store: a store URL (`sqlite:///usage.db`, `postgresql://...`, `supabase://`), a store
+            object, or a supabase-py sync `Client`. `None` uses `TOKENTRAIL_STORE`, else the
+            embedded SQLite file (announced once at WARNING; `TOKENTRAIL_REQUIRE_STORE=1` makes that
+            an error instead).
+
+    Raises:
+        StoreConfigurationError: the store cannot be used; the message says what to change.
+    """
+
+    def __init__(self, store: Any = None) -> None:
+        self._store = _store_or_default(store)
+        validate_store(self._store)
+        self._sink: RecordSink | None = None
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._to_price: list[UsageRecord] = []
+        self._unwritten: list[UsageRecord] = []
+        self._busy = False
+        self._worker: threading.Thread | None = None
+        self._worker_pid = 0
+        self._closed = False
+        _live_trackers.add(self)
+
+    @classmethod
+    def from_url(cls, url: str) -> UsageTracker:
+        """A tracker writing to the store at `url`."""
+        return cls(url)
+
+    def __repr__(self) -> str:
+        return f"UsageTracker(store={self._sink_name()!r})"
+
+    def _sink_name(self) -> str:
+        return self._sink.name if self._sink is not None else type(self._store).__name__
+
+    def track(self, user_id: str | None, organization_id: str | None, record: Any) -> None:
+        """Record a usage record made elsewhere, for this user and organization.
+
+        `record` is a `UsageRecord` or any object with the older attributes (`provider`, `model`,
+        `tool_name`, `operation`, `input_tokens`, `output_tokens`, `cost_usd`, `duration_ms`,
+        `request_metadata`).
+        """
+        usage_record = _as_usage_record(record)
+        usage_record = dataclasses.replace(
+            usage_record, user_id=user_id, organization_id=organization_id
+        )
+        self.record([usage_record])
+
+    def record(self, records: Sequence[UsageRecord]) -> None:
+        """Write `records` to the local sink now; never raises."""
+        if not records:
+            return
+        try:
+            self._open_sink().append(records)
+        except Exception as error:  # noqa: BLE001 - tracking must never break the caller
+            warn_limited(
+                logger,
+                f"append:{id(self)}",
+                "tokentrail: could not write %d usage record(s) to %s (%s: %s); keeping them in "
+                "memory and retrying every %.0f s",
+                len(records),
+                self._sink_name(),
+                type(error).__name__,
+                error,
+                _RETRY_SECONDS,
+            )
+            self._queue(unwritten=records)
+            return
+        self._queue(to_price=[record for record in records if record.cost_usd is None])
+
+    def _open_sink(self) -> RecordSink:
+        if self._sink is None:
+            with self._lock:
+                if self._sink is None:
+                    self._sink = open_sink(self._store)
+        return self._sink
+
+    def _queue(
+        self, *, to_price: Sequence[UsageRecord] = (), unwritten: Sequence[UsageRecord] = ()
+    ) -> None:
+        if not to_price and not unwritten:
+            return
+        with self._wake:
+            self._to_price.extend(to_price)
+            self._unwritten.extend(unwritten)
+            self._ensure_worker()
+            self._wake.notify()
+
+    def _ensure_worker(self) -> None:
+        # Called with the lock held. A forked child starts its own worker.
+        if self._worker is not None and self._worker_pid == os.getpid() and self._worker.is_alive():
+            return
+        self._worker = threading.Thread(
+            target=self._work, name="tokentrail-tracker", daemon=True
+        )
+        self._worker_pid = os.getpid()
+        self._worker.start()
+
+    def _work(self) -> None:
+        while True:
+            with self._wake:
+                while not (self._to_price or self._unwritten or self._closed):
+                    self._wake.wait()
+                if self._closed and not self._to_price and not self._unwritten:
+                    return
+                to_price, self._to_price = self._to_price, []
+                unwritten, self._unwritten = self._unwritten, []
+                self._busy = True
+            try:
+                self._price(to_price)
+                self._retry(unwritten)
+            finally:
+                with self._wake:
+                    self._busy = False
+                    self._wake.notify_all()
+                    if self._unwritten and not self._closed:
+                        self._wake.wait(_RETRY_SECONDS)
+
+    def _price(self, records: Sequence[UsageRecord]) -> None:
+        costs = []
+        for record in records:
+            priced = price_record(record)
+            if priced.cost_usd is not None:
+                costs.append(PricedCost(record.id, priced.cost_usd, priced.cost_source))
+        if not costs:
+            return
+        try:
+            self._open_sink().set_costs(costs)
+        except Exception as error:  # noqa: BLE001 - a lost price is recoverable by repricing
+            warn_limited(logger, f"price:{id(self)}",
+                         "tokentrail: could not store %d computed cost(s) (%s: %s)",
+                         len(costs), type(error).__name__, error)
+
+    def _retry(self, records: Sequence[UsageRecord]) -> None:
+        if not records:
+            return
+        try:
+            self._open_sink().append(records)
+        except Exception:  # noqa: BLE001 - keep them for the next attempt
+            with self._wake:
+                self._unwritten[:0] = records
+            return
+        logger.info("tokentrail: wrote %d usage record(s) that had failed before", len(records))
+        self._price([record for record in records if record.cost_usd is None])
+
+    def _wait_idle(self, timeout: float | None) -> None:
+        with self._wake:
+            if self._worker is None or self._worker_pid != os.getpid():
+                pending_price, self._to_price = self._to_price, []
+            else:
+                self._wake.notify()
+                self._wake.wait_for(lambda: not (self._to_price or self._busy), timeout)
+                pending_price = []
+        self._price(pending_price)
+
+    def flush(self, timeout: float | None = None) -> FlushResult:
+        """Wait for background work and deliver what waits, for at most `timeout` seconds.
+
+        Returns the number of records delivered and still pending; never raises.
+        """
+        self._wait_idle(timeout)
+        with self._lock:
+            unwritten = len(self._unwritten)
+        if self._sink is None:
+            return FlushResult(delivered=0, pending=unwritten)
+        try:
+            result = self._sink.flush(timeout)
+        except Exception as error:  # noqa: BLE001 - flush reports, it does not raise
+            warn_limited(logger, f"flush:{id(self)}", "tokentrail: flush failed (%s: %s)",
+                         type(error).__name__, error)
+            return FlushResult(delivered=0, pending=unwritten)
+        return FlushResult(result.delivered, result.pending + unwritten)
+
+    def close(self, timeout: float | None = None) -> FlushResult:
+        """Flush, then stop the background thread and release the store."""
+        result = self.flush(timeout)
+        with self._wake:
+            self._closed = True
+            unwritten, self._unwritten = self._unwritten, []
+            self._wake.notify_all()
+        save_unsaved(unwritten)
+        if self._sink is not None:
+            try:
+                result = self._sink.close(timeout)
+            except Exception as error:  # noqa: BLE001 - closing reports, it does not raise
+                logger.warning("tokentrail: closing %s failed (%s)", self._sink_name(), error)
+        _live_trackers.discard(self)
+        return result
+
+
+_announced_default = False
+
+
+def _store_or_default(store: Any) -> Any:
+    global _announced_default
+    if store is not None:
+        return store
+    configured = os.environ.get("TOKENTRAIL_STORE")
+    if configured:
+        return configured
+    if os.environ.get("TOKENTRAIL_REQUIRE_STORE", "") not in {"", "0"}:
+        raise StoreConfigurationError(
+            "TOKENTRAIL_REQUIRE_STORE is set but no store is configured: set TOKENTRAIL_STORE "
+            "(for example postgresql://... or supabase://) or pass store= to UsageTracker / configure"
+        )
+    path = default_sqlite_path()
+    if not _announced_default:
+        _announced_default = True
+        logger.warning(
+            "tokentrail: no store configured; recording usage to the embedded SQLite file %s. "
+            "Set TOKENTRAIL_STORE (e.g. postgresql://... or supabase://) or call "
+            "tokentrail.configure(store=...) to use a real store.",
+            path,
+        )
+    return f"sqlite:///{path}"
+
+
+_LEGACY_TOKEN_NAMES = {"input_tokens": "request_tokens", "output_tokens": "response_tokens"}
+
+
+def _as_usage_record(record: Any) -> UsageRecord:
+    if isinstance(record, UsageRecord):
+        return record
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(UsageRecord):
+        if field.name in {"user_id", "organization_id"}:
+            continue
+        value = getattr(record, field.name, None)
+        if value is None and field.name in _LEGACY_TOKEN_NAMES:
+            value = getattr(record, _LEGACY_TOKEN_NAMES[field.name], None)
+        if value is not None:
+            values[field.name] = value
+    cost = values.get("cost_usd")
+    if cost is not None and not isinstance(cost, Decimal):
+        values["cost_usd"] = Decimal(str(cost))
+    if cost is not None and "cost_source" not in values:
+        values["cost_source"] = "override"
+    return UsageRecord(**values)
+
+
+def _close_all_at_exit() -> None:
+    timeout = float(os.environ.get("TOKENTRAIL_EXIT_FLUSH_TIMEOUT", "5"))
+    for tracker in list(_live_trackers):
+        result = tracker.close(timeout)
+        if result.pending:
+            logger.warning(
+                "tokentrail: %d usage record(s) still wait in the outbox at exit; the next "
+                "process using this store delivers them",
+                result.pending,
+            )
+
+
+atexit.register(_close_all_at_exit)
