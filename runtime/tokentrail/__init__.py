@@ -58,7 +58,24 @@ _EXPORTS: dict[str, str] = {
     "StoreConfigurationError": "tokentrail.stores",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "FlushResult",
+    "IdentityProvider",
+    "StoreConfigurationError",
+    "UsageRecord",
+    "UsageTracker",
+    "__version__",
+    "configure",
+    "propagate_context",
+    "run_agent_iter_with_tracking",
+    "run_agent_stream_events_with_tracking",
+    "run_agent_stream_sync_with_tracking",
+    "run_agent_stream_with_tracking",
+    "run_agent_sync_with_tracking",
+    "run_agent_with_tracking",
+    "setup_tracking_context",
+    "tracking_context",
+]
 
 
 def __getattr__(name: str) -> Any:

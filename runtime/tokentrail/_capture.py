@@ -10,6 +10,7 @@ this mechanism: their failed runs are recorded without token counts.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from dataclasses import dataclass
 from typing import Any
@@ -41,15 +42,13 @@ class MessageCapture:
         """Remove the capture the wrapper installed; tolerant of a changed context."""
         if self.variable is None or self.token is None:
             return
-        try:
+        # Left in another context (a generator finalised elsewhere), the value is unused anyway.
+        with contextlib.suppress(ValueError):
             self.variable.reset(self.token)
-        except ValueError:
-            # Left in another context (a generator finalised elsewhere): the value is unused now.
-            pass
         self.token = None
 
 
-_machinery: tuple[contextvars.ContextVar[Any], type] | None | Any = _UNSET
+_machinery: tuple[contextvars.ContextVar[Any], type] | Any | None = _UNSET
 
 
 def open_capture() -> MessageCapture:

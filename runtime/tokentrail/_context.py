@@ -7,8 +7,9 @@ Each tracked run resolves its context when it starts, first found wins, `None` m
 3. the identity provider set with `configure(identity_provider=...)`, called at run time,
 4. the process default set with `configure(...)`.
 
-`user_id` and `organization_id` resolve as a pair: the first source that sets either gives both, so a
-run never mixes one user's id with another source's organization. The tracker resolves on its own.
+`user_id` and `organization_id` resolve as a pair: the first source that sets either gives both,
+so a run never mixes one user's id with another source's organization. The tracker resolves on its
+own.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ def tracking_context(
     """Record every tracked run inside the block with this tracker and identity.
 
     Set it where a request, session or job begins. It flows into asyncio tasks started inside the
-    block; for thread pools use `propagate_context`. Nested blocks inherit what they leave as `None`.
+    block; for thread pools use `propagate_context`. Nested blocks inherit what they leave as
+    `None`.
 
     Example:
         ```python
@@ -146,9 +148,10 @@ def _ask_identity_provider() -> tuple[str | None, str | None]:
         return None, None
     try:
         identity = provider()
-    except Exception:  # noqa: BLE001 - a broken provider must not break the agent call
-        logger.warning("tokentrail: the identity provider raised; recording without identity",
-                       exc_info=True)
+    except Exception:  # a broken provider must not break the agent call
+        logger.warning(
+            "tokentrail: the identity provider raised; recording without identity", exc_info=True
+        )
         return None, None
     if identity is None:
         return None, None

@@ -9,5 +9,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-tracked_run_starting: ContextVar[bool] = ContextVar("tokentrail_tracked_run_starting", default=False)
+tracked_run_starting: ContextVar[bool] = ContextVar(
+    "tokentrail_tracked_run_starting", default=False
+)
 """True between a wrapper's call into the agent and the start of that agent run."""

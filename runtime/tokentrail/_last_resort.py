@@ -31,6 +31,7 @@ def save_unsaved(records: Sequence[UsageRecord]) -> Path | None:
         return None
     path = unsaved_records_path()
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as file:
             for record in records:
                 file.write(json.dumps(dataclasses.asdict(record), default=str) + "\n")

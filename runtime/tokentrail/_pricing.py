@@ -48,9 +48,10 @@ def _genai_price(record: UsageRecord) -> Decimal | None:
     except LookupError:
         _warn_unknown_once(record.provider, record.model)
         return None
-    except Exception:  # noqa: BLE001 - a pricing bug must cost a price, never a record
-        logger.warning("tokentrail: pricing %s/%s failed", record.provider, record.model,
-                       exc_info=True)
+    except Exception:  # a pricing bug costs a price, never a record
+        logger.warning(
+            "tokentrail: pricing %s/%s failed", record.provider, record.model, exc_info=True
+        )
         return None
     total = calculation.total_price
     return total if isinstance(total, Decimal) else Decimal(str(total))

@@ -8,6 +8,7 @@ logged (rate-limited) and the agent's own result or exception goes on unchanged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import logging
@@ -109,14 +110,11 @@ class TrackedRun:
             )
 
     def _release(self) -> None:
-        for variable, token in (
-            (tracked_run_starting, self._guard_token),
-            (_current_run, self._current_token),
-        ):
-            try:
-                variable.reset(token)  # type: ignore[arg-type]  # each token matches its variable
-            except ValueError:
-                pass  # finished from another context (a stream closed elsewhere)
+        # A stream closed from another context cannot reset; its values are unused by then.
+        with contextlib.suppress(ValueError):
+            tracked_run_starting.reset(self._guard_token)
+        with contextlib.suppress(ValueError):
+            _current_run.reset(self._current_token)
         self._capture.release()
         if self._service is not None:
             _inflight.finished(self._service)
@@ -126,7 +124,7 @@ class TrackedRun:
         if result is not None and callable(new_messages):
             try:
                 messages = list(new_messages())
-            except Exception:  # noqa: BLE001 - e.g. a stream that never started
+            except Exception:  # noqa: BLE001 - a stream that never started has no messages
                 messages = []
             else:
                 run_id = getattr(result, "run_id", None)
@@ -139,7 +137,8 @@ class TrackedRun:
         self, status: RunStatus, error: BaseException | None, result: Any
     ) -> list[UsageRecord]:
         responses, result_run_id = self._responses(result)
-        usage = usage_by_model(responses) or [self._requested_model()]
+        requested = self._requested_model()
+        usage = usage_by_model(responses, requested.provider) or [requested]
         run_id = result_run_id or _first_run_id(responses) or self.run_id()
         common: dict[str, Any] = {
             "created_at": datetime.now(UTC),

@@ -95,7 +95,7 @@ class UsageTracker:
             return
         try:
             self._open_sink().append(records)
-        except Exception as error:  # noqa: BLE001 - tracking must never break the caller
+        except Exception as error:  # noqa: BLE001 - tracking never breaks the caller
             warn_limited(
                 logger,
                 f"append:{id(self)}",
@@ -133,9 +133,7 @@ class UsageTracker:
         # Called with the lock held. A forked child starts its own worker.
         if self._worker is not None and self._worker_pid == os.getpid() and self._worker.is_alive():
             return
-        self._worker = threading.Thread(
-            target=self._work, name="tokentrail-tracker", daemon=True
-        )
+        self._worker = threading.Thread(target=self._work, name="tokentrail-tracker", daemon=True)
         self._worker_pid = os.getpid()
         self._worker.start()
 
@@ -169,17 +167,22 @@ class UsageTracker:
             return
         try:
             self._open_sink().set_costs(costs)
-        except Exception as error:  # noqa: BLE001 - a lost price is recoverable by repricing
-            warn_limited(logger, f"price:{id(self)}",
-                         "tokentrail: could not store %d computed cost(s) (%s: %s)",
-                         len(costs), type(error).__name__, error)
+        except Exception as error:  # noqa: BLE001 - a lost price is recovered by repricing
+            warn_limited(
+                logger,
+                f"price:{id(self)}",
+                "tokentrail: could not store %d computed cost(s) (%s: %s)",
+                len(costs),
+                type(error).__name__,
+                error,
+            )
 
     def _retry(self, records: Sequence[UsageRecord]) -> None:
         if not records:
             return
         try:
             self._open_sink().append(records)
-        except Exception:  # noqa: BLE001 - keep them for the next attempt
+        except Exception:  # noqa: BLE001 - kept for the next attempt
             with self._wake:
                 self._unwritten[:0] = records
             return
@@ -209,8 +212,13 @@ class UsageTracker:
         try:
             result = self._sink.flush(timeout)
         except Exception as error:  # noqa: BLE001 - flush reports, it does not raise
-            warn_limited(logger, f"flush:{id(self)}", "tokentrail: flush failed (%s: %s)",
-                         type(error).__name__, error)
+            warn_limited(
+                logger,
+                f"flush:{id(self)}",
+                "tokentrail: flush failed (%s: %s)",
+                type(error).__name__,
+                error,
+            )
             return FlushResult(delivered=0, pending=unwritten)
         return FlushResult(result.delivered, result.pending + unwritten)
 
@@ -221,7 +229,7 @@ class UsageTracker:
             self._closed = True
             unwritten, self._unwritten = self._unwritten, []
             self._wake.notify_all()
-        save_unsaved(unwritten)
+        self._last_attempt(unwritten)
         if self._sink is not None:
             try:
                 result = self._sink.close(timeout)
@@ -229,6 +237,14 @@ class UsageTracker:
                 logger.warning("tokentrail: closing %s failed (%s)", self._sink_name(), error)
         _live_trackers.discard(self)
         return result
+
+    def _last_attempt(self, records: Sequence[UsageRecord]) -> None:
+        if not records:
+            return
+        try:
+            self._open_sink().append(records)
+        except Exception:  # noqa: BLE001 - the unsaved-records file is the last resort
+            save_unsaved(records)
 
 
 _announced_default = False
@@ -244,7 +260,8 @@ def _store_or_default(store: Any) -> Any:
     if os.environ.get("TOKENTRAIL_REQUIRE_STORE", "") not in {"", "0"}:
         raise StoreConfigurationError(
             "TOKENTRAIL_REQUIRE_STORE is set but no store is configured: set TOKENTRAIL_STORE "
-            "(for example postgresql://... or supabase://) or pass store= to UsageTracker / configure"
+            "(for example postgresql://... or supabase://) or pass store= to UsageTracker or "
+            "configure()"
         )
     path = default_sqlite_path()
     if not _announced_default:

@@ -54,16 +54,20 @@ def _tokens(usage: Any, *names: str) -> int:
 
 
 def is_model_response(message: Any) -> bool:
-    """Whether `message` is a `ModelResponse` (checked by its kind, without importing pydantic-ai)."""
+    """Whether `message` is a `ModelResponse`, told by its kind without importing pydantic-ai."""
     return getattr(message, "kind", None) == "response"
 
 
-def usage_by_model(responses: Iterable[Any]) -> list[ModelUsage]:
-    """Sum the usage of `responses` (and their failed fallback attempts) per (provider, model)."""
+def usage_by_model(responses: Iterable[Any], default_provider: str = "unknown") -> list[ModelUsage]:
+    """Sum the usage of `responses` (and their failed fallback attempts) per (provider, model).
+
+    `default_provider` names the provider of responses that do not say (pydantic-ai 1.x leaves
+    `provider_name` empty for some models): the requested model's provider.
+    """
     totals: dict[tuple[str, str], ModelUsage] = {}
 
     def entry(source: Any) -> ModelUsage:
-        provider = getattr(source, "provider_name", None) or "unknown"
+        provider = getattr(source, "provider_name", None) or default_provider
         model = getattr(source, "model_name", None) or "unknown"
         key = (provider, model)
         if key not in totals:

@@ -1,4 +1,5 @@
-"""Warnings that tracking problems raise at most once a minute, so a failing store cannot flood logs."""
+"""Warnings about tracking problems, at most once a minute each, so a failing store cannot flood
+the logs."""
 
 from __future__ import annotations
 

@@ -201,8 +201,15 @@ def run_agent_sync_with_tracking(
 class _TrackedAsyncContext(Generic[_EnteredT]):
     """Enters the agent's async context manager and records the run when it is left."""
 
-    def __init__(self, agent: Any, method: str, args: tuple[Any, ...], kwargs: dict[str, Any],
-                 tracking: dict[str, Any], service: object | None) -> None:
+    def __init__(
+        self,
+        agent: Any,
+        method: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        tracking: dict[str, Any],
+        service: object | None,
+    ) -> None:
         self._agent, self._method, self._args, self._kwargs = agent, method, args, kwargs
         self._tracking, self._service = tracking, service
         self._run: TrackedRun | None = None
@@ -211,8 +218,9 @@ class _TrackedAsyncContext(Generic[_EnteredT]):
 
     async def __aenter__(self) -> _EnteredT:
         bound = _require(self._agent, self._method)
-        self._run = TrackedRun(self._agent, self._method, self._kwargs, service=self._service,
-                               **self._tracking)
+        self._run = TrackedRun(
+            self._agent, self._method, self._kwargs, service=self._service, **self._tracking
+        )
         try:
             self._inner = bound(*self._args, **self._kwargs)
             self._entered = await self._inner.__aenter__()
@@ -222,8 +230,12 @@ class _TrackedAsyncContext(Generic[_EnteredT]):
         entered: _EnteredT = self._entered
         return entered
 
-    async def __aexit__(self, error_type: type[BaseException] | None,
-                        error: BaseException | None, traceback: TracebackType | None) -> bool | None:
+    async def __aexit__(
+        self,
+        error_type: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
         assert self._run is not None  # __aexit__ follows a successful __aenter__
         try:
             suppressed = await self._inner.__aexit__(error_type, error, traceback)
@@ -245,7 +257,7 @@ def _completed(entered: Any) -> bool:
     # An AgentRun is finished when it has a result.
     try:
         return getattr(entered, "result", None) is not None
-    except Exception:  # noqa: BLE001 - a property that refuses while the run goes on
+    except Exception:  # noqa: BLE001 - the result property refuses while the run goes on
         return False
 
 
@@ -303,8 +315,9 @@ def run_agent_stream_with_tracking(
     A stream left before it completed is recorded as `cancelled` with the usage consumed so far.
     """
     tracking = locals_tracking(tracker, user_id, organization_id, tool_name, operation)
-    return _TrackedAsyncContext[Any](agent, "run_stream", args, kwargs, tracking,
-                                     _service_of_caller(tracking))
+    return _TrackedAsyncContext[Any](
+        agent, "run_stream", args, kwargs, tracking, _service_of_caller(tracking)
+    )
 
 
 @overload
@@ -352,8 +365,9 @@ def run_agent_iter_with_tracking(
     A run left before it reached its end is recorded as `cancelled` with the usage so far.
     """
     tracking = locals_tracking(tracker, user_id, organization_id, tool_name, operation)
-    return _TrackedAsyncContext[Any](agent, "iter", args, kwargs, tracking,
-                                     _service_of_caller(tracking))
+    return _TrackedAsyncContext[Any](
+        agent, "iter", args, kwargs, tracking, _service_of_caller(tracking)
+    )
 
 
 def _service_of_caller(tracking: dict[str, Any]) -> object | None:
@@ -367,8 +381,14 @@ class _TrackedSyncContext(Generic[_EnteredT]):
     """`with`-style tracking of `run_stream_sync`, on versions that return a context manager
     and on those that return the started stream itself."""
 
-    def __init__(self, agent: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
-                 tracking: dict[str, Any], service: object | None) -> None:
+    def __init__(
+        self,
+        agent: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        tracking: dict[str, Any],
+        service: object | None,
+    ) -> None:
         self._agent, self._args, self._kwargs = agent, args, kwargs
         self._tracking, self._service = tracking, service
         self._run: TrackedRun | None = None
@@ -377,8 +397,9 @@ class _TrackedSyncContext(Generic[_EnteredT]):
 
     def __enter__(self) -> _EnteredT:
         bound = _require(self._agent, "run_stream_sync")
-        self._run = TrackedRun(self._agent, "run_stream_sync", self._kwargs,
-                               service=self._service, **self._tracking)
+        self._run = TrackedRun(
+            self._agent, "run_stream_sync", self._kwargs, service=self._service, **self._tracking
+        )
         try:
             self._inner = bound(*self._args, **self._kwargs)
             enter = getattr(self._inner, "__enter__", None)
@@ -389,8 +410,12 @@ class _TrackedSyncContext(Generic[_EnteredT]):
         entered: _EnteredT = self._entered
         return entered
 
-    def __exit__(self, error_type: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> bool | None:
+    def __exit__(
+        self,
+        error_type: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
         assert self._run is not None  # __exit__ follows a successful __enter__
         suppressed: bool | None = False
         try:
@@ -465,8 +490,14 @@ class _TrackedEventStream:
     """Tracks `run_stream_events` used as an async context manager (2.x) or iterated directly
     (late 1.x); the run is recorded when the context is left or the iteration ends."""
 
-    def __init__(self, agent: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
-                 tracking: dict[str, Any], service: object | None) -> None:
+    def __init__(
+        self,
+        agent: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        tracking: dict[str, Any],
+        service: object | None,
+    ) -> None:
         bound = _require(agent, "run_stream_events")
         self._run = TrackedRun(agent, "run_stream_events", kwargs, service=service, **tracking)
         try:
@@ -486,8 +517,12 @@ class _TrackedEventStream:
             raise
         return self._watch(self._events)
 
-    async def __aexit__(self, error_type: type[BaseException] | None,
-                        error: BaseException | None, traceback: TracebackType | None) -> bool | None:
+    async def __aexit__(
+        self,
+        error_type: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
         suppressed: bool | None = False
         try:
             leave = getattr(self._inner, "__aexit__", None)

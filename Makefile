@@ -1,0 +1,64 @@
+# `make demo` runs the main job on the example app; `make test` installs what it needs and runs
+# every gate CI runs. Both create .venv on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+COMPAT := 1.x 1.0
+export COVERAGE_FILE := $(CURDIR)/.coverage
+
+.PHONY: demo test lint typecheck pytest compat coverage wheel bench clean
+
+$(BIN)/.installed: pyproject.toml requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[postgres,supabase,fixit]' -r requirements/dev.txt
+	touch $@
+
+.venv-pydantic-ai-%/.installed: requirements/pydantic-ai-%.txt pyproject.toml
+	$(PYTHON) -m venv .venv-pydantic-ai-$*
+	.venv-pydantic-ai-$*/bin/pip install --quiet --upgrade pip
+	.venv-pydantic-ai-$*/bin/pip install --quiet -e . -r requirements/pydantic-ai-$*.txt
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/python examples/demo.py
+
+test: lint typecheck pytest compat coverage wheel
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy --strict runtime codemods lint_rules tests bench
+
+pytest: $(BIN)/.installed
+	rm -f .coverage .coverage.*
+	$(BIN)/coverage run -m pytest -q
+
+# The runtime's suite on the newest 1.x and on 1.0, measured into the same combined coverage.
+compat: $(foreach version,$(COMPAT),.venv-pydantic-ai-$(version)/.installed)
+	for version in $(COMPAT); do \
+		.venv-pydantic-ai-$$version/bin/python -m coverage run -m pytest -q tests/runtime || exit 1; \
+	done
+
+coverage: $(BIN)/.installed
+	$(BIN)/coverage combine --quiet
+	$(BIN)/coverage report --fail-under=90
+
+# Build the wheel, install it into a clean venv and import the three packages from elsewhere.
+wheel: $(BIN)/.installed
+	rm -rf dist build/wheel-check
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir dist .
+	$(PYTHON) -m venv build/wheel-check
+	build/wheel-check/bin/pip install --quiet dist/tokentrail-*.whl
+	cd build && wheel-check/bin/python -c "import tokentrail, tokentrail_codemods, tokentrail_lint; print('wheel imports:', tokentrail.__version__)"
+	cd build && wheel-check/bin/tokentrail --help > /dev/null
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/runtime_overhead.py
+	for script in bench/check.py bench/codemod.py; do [ ! -f $$script ] || $(BIN)/python $$script; done
+
+clean:
+	rm -rf $(VENV) .venv-pydantic-ai-* dist build .coverage .coverage.*
