@@ -22,7 +22,7 @@ _unknown_models: set[tuple[str, str]] = set()
 
 def price_record(record: UsageRecord) -> UsageRecord:
     """`record` with its cost filled in from genai-prices where it was missing and is known."""
-    if record.cost_usd is not None:
+    if record.cost_usd is not None or (record.provider, record.model) in _unknown_models:
         return record
     cost = _genai_price(record)
     if cost is None:

@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import os
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 from decimal import Decimal
@@ -35,6 +36,7 @@ from tokentrail.stores import (
 logger = logging.getLogger(__name__)
 
 _RETRY_SECONDS = 5.0
+_BATCH_SECONDS = 0.25
 _live_trackers: weakref.WeakSet[UsageTracker] = weakref.WeakSet()
 
 
@@ -60,6 +62,8 @@ class UsageTracker:
         self._to_price: list[UsageRecord] = []
         self._unwritten: list[UsageRecord] = []
         self._busy = False
+        self._hurry = False
+        self._sleeping = False
         self._worker: threading.Thread | None = None
         self._worker_pid = 0
         self._closed = False
@@ -127,35 +131,48 @@ class UsageTracker:
             self._to_price.extend(to_price)
             self._unwritten.extend(unwritten)
             self._ensure_worker()
-            self._wake.notify()
+            # Wake the worker only when it sleeps with nothing to do: while it collects a batch,
+            # the caller's thread never hands the interpreter over to it after a run.
+            if self._sleeping:
+                self._sleeping = False
+                self._wake.notify_all()
 
     def _ensure_worker(self) -> None:
         # Called with the lock held. A forked child starts its own worker.
         if self._worker is not None and self._worker_pid == os.getpid() and self._worker.is_alive():
             return
+        self._sleeping = False
         self._worker = threading.Thread(target=self._work, name="tokentrail-tracker", daemon=True)
         self._worker_pid = os.getpid()
         self._worker.start()
 
     def _work(self) -> None:
+        last_retry = 0.0
         while True:
             with self._wake:
-                while not (self._to_price or self._unwritten or self._closed):
-                    self._wake.wait()
-                if self._closed and not self._to_price and not self._unwritten:
-                    return
+                if not (self._to_price or self._unwritten or self._closed or self._hurry):
+                    self._sleeping = True
+                    self._wake.wait_for(lambda: not self._sleeping or self._closed or self._hurry)
+                    self._sleeping = False
+                self._wake.wait_for(lambda: self._closed or self._hurry, _BATCH_SECONDS)
+                hurry, self._hurry = self._hurry, False
+                closing = self._closed
                 to_price, self._to_price = self._to_price, []
-                unwritten, self._unwritten = self._unwritten, []
+                unwritten: list[UsageRecord] = []
+                if hurry or time.monotonic() - last_retry >= _RETRY_SECONDS:
+                    unwritten, self._unwritten = self._unwritten, []
                 self._busy = True
             try:
                 self._price(to_price)
-                self._retry(unwritten)
+                if unwritten:
+                    last_retry = time.monotonic()
+                    self._retry(unwritten)
             finally:
                 with self._wake:
                     self._busy = False
                     self._wake.notify_all()
-                    if self._unwritten and not self._closed:
-                        self._wake.wait(_RETRY_SECONDS)
+            if closing:
+                return
 
     def _price(self, records: Sequence[UsageRecord]) -> None:
         costs = []
@@ -194,8 +211,11 @@ class UsageTracker:
             if self._worker is None or self._worker_pid != os.getpid():
                 pending_price, self._to_price = self._to_price, []
             else:
-                self._wake.notify()
-                self._wake.wait_for(lambda: not (self._to_price or self._busy), timeout)
+                self._hurry = True
+                self._wake.notify_all()
+                self._wake.wait_for(
+                    lambda: not (self._to_price or self._busy or self._hurry), timeout
+                )
                 pending_price = []
         self._price(pending_price)
 

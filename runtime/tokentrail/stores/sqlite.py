@@ -79,7 +79,7 @@ class SQLiteStore:
         with self._lock:
             connection = self._connect()
             with connection:
-                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("BEGIN")
                 connection.executemany(_INSERT, rows)
             self._written_since_flush += len(rows)
 

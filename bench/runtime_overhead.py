@@ -1,0 +1,186 @@
+"""What tracking adds to an agent run, for each of the six wrappers.
+
+Bare and tracked calls alternate (which comes first flips every pair), so drift on a busy machine
+hits both sides alike. Each pair gives one difference; the report shows the median difference with
+a bootstrap 95% interval, its share of the bare call, and the 99th percentile. Records go to a real
+SQLite file, counted at the end.
+
+    python bench/runtime_overhead.py [--pairs 2000] [--only run,run_sync]
+
+Targets: median overhead <= 100 µs and <= 5% of the bare call; p99 <= 250 µs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic_ai import Agent
+
+import tokentrail
+from tokentrail import UsageTracker
+
+Call = Callable[[], Awaitable[Any]]
+
+MEDIAN_TARGET_US = 100.0
+SHARE_TARGET = 0.05
+P99_TARGET_US = 250.0
+
+
+def calls(agent: Agent[None, str], tracker: UsageTracker) -> dict[str, tuple[Call, Call]]:
+    """For each run method: (bare call, tracked call), both awaitable."""
+    keywords: dict[str, Any] = {"tracker": tracker, "user_id": "u", "tool_name": "bench"}
+
+    async def run_bare() -> Any:
+        return await agent.run("hello")
+
+    async def run_tracked() -> Any:
+        return await tokentrail.run_agent_with_tracking(agent, "hello", **keywords)
+
+    async def sync_bare() -> Any:
+        return await asyncio.to_thread(agent.run_sync, "hello")
+
+    def sync_tracked_call() -> Any:
+        return tokentrail.run_agent_sync_with_tracking(agent, "hello", **keywords)
+
+    async def sync_tracked() -> Any:
+        return await asyncio.to_thread(sync_tracked_call)
+
+    async def stream_bare() -> Any:
+        async with agent.run_stream("hello") as stream:
+            return await stream.get_output()
+
+    async def stream_tracked() -> Any:
+        async with tokentrail.run_agent_stream_with_tracking(agent, "hello", **keywords) as stream:
+            return await stream.get_output()
+
+    def stream_sync_bare() -> Any:
+        with agent.run_stream_sync("hello") as stream:
+            return stream.get_output()
+
+    def stream_sync_tracked() -> Any:
+        with tokentrail.run_agent_stream_sync_with_tracking(agent, "hello", **keywords) as stream:
+            return stream.get_output()
+
+    async def events_bare() -> Any:
+        async with agent.run_stream_events("hello") as events:
+            return [event async for event in events]
+
+    async def events_tracked() -> Any:
+        async with tokentrail.run_agent_stream_events_with_tracking(
+            agent, "hello", **keywords
+        ) as events:
+            return [event async for event in events]
+
+    async def iter_bare() -> Any:
+        async with agent.iter("hello") as run:
+            return [node async for node in run]
+
+    async def iter_tracked() -> Any:
+        async with tokentrail.run_agent_iter_with_tracking(agent, "hello", **keywords) as run:
+            return [node async for node in run]
+
+    return {
+        "run": (run_bare, run_tracked),
+        "run_sync": (sync_bare, sync_tracked),
+        "run_stream": (stream_bare, stream_tracked),
+        "run_stream_sync": (
+            lambda: asyncio.to_thread(stream_sync_bare),
+            lambda: asyncio.to_thread(stream_sync_tracked),
+        ),
+        "run_stream_events": (events_bare, events_tracked),
+        "iter": (iter_bare, iter_tracked),
+    }
+
+
+async def timed(call: Call) -> float:
+    started = time.perf_counter()
+    await call()
+    return time.perf_counter() - started
+
+
+async def measure(bare: Call, tracked: Call, pairs: int) -> tuple[list[float], list[float]]:
+    for _ in range(50):  # warm both paths
+        await bare()
+        await tracked()
+    bare_times, differences = [], []
+    for index in range(pairs):
+        if index % 2:
+            tracked_time, bare_time = await timed(tracked), await timed(bare)
+        else:
+            bare_time, tracked_time = await timed(bare), await timed(tracked)
+        bare_times.append(bare_time)
+        differences.append(tracked_time - bare_time)
+    return bare_times, differences
+
+
+def bootstrap_median_interval(values: list[float], rounds: int = 2000) -> tuple[float, float]:
+    rng = random.Random(7)
+    medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(rounds))
+    return medians[int(rounds * 0.025)], medians[int(rounds * 0.975)]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=2000, help="pairs per wrapper (default 2000)")
+    parser.add_argument("--only", default="", help="comma-separated run methods to measure")
+    options = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+
+    folder = Path(tempfile.mkdtemp(prefix="tokentrail-bench-"))
+    store = folder / "usage.db"
+    tracker = UsageTracker(f"sqlite:///{store}")
+    agent: Agent[None, str] = Agent("test")
+    selected = {name for name in options.only.split(",") if name}
+    failures = 0
+
+    print(
+        f"{'wrapper':<18} {'bare ms':>8} {'median µs':>10} {'95% CI µs':>16} {'share':>7} "
+        f"{'p99 µs':>8}  verdict"
+    )
+    for name, (bare, tracked) in calls(agent, tracker).items():
+        if selected and name not in selected:
+            continue
+        if not hasattr(agent, name):
+            print(f"{name:<18} not available in this pydantic-ai")
+            continue
+        bare_times, differences = await measure(bare, tracked, options.pairs)
+        bare_median = statistics.median(bare_times)
+        median = statistics.median(differences)
+        low, high = bootstrap_median_interval(differences)
+        p99 = percentile(differences, 0.99)
+        share = median / bare_median
+        ok = (
+            median * 1e6 <= MEDIAN_TARGET_US
+            and share <= SHARE_TARGET
+            and p99 * 1e6 <= P99_TARGET_US
+        )
+        failures += not ok
+        print(
+            f"{name:<18} {bare_median * 1e3:8.2f} {median * 1e6:10.1f} "
+            f"{f'[{low * 1e6:.1f}, {high * 1e6:.1f}]':>16} {share:7.1%} {p99 * 1e6:8.1f}  "
+            f"{'ok' if ok else 'MISSED'}"
+        )
+
+    tracker.close()
+    rows = sqlite3.connect(store).execute("SELECT count(*) FROM token_usage").fetchone()[0]
+    print(f"\nrecords in SQLite: {rows} (store: {store})")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
