@@ -17,6 +17,7 @@ _SUBCOMMANDS: Final[dict[str, tuple[str, str]]] = {
     "codemod": ("tokentrail_codemods.cli", "Rewrite untracked agent runs into tracked wrappers."),
     "store": ("tokentrail.stores.cli", "Create, inspect and migrate the token_usage table."),
     "outbox": ("tokentrail.stores.outbox_cli", "Inspect, retry and export undelivered records."),
+    "report": ("tokentrail.report.cli", "Show who spent what, from any store."),
 }
 
 
