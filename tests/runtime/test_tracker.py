@@ -16,6 +16,8 @@ from types import SimpleNamespace
 
 import pytest
 from pydantic_ai import Agent
+from pydantic_ai.messages import ModelMessage, ModelResponse
+from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from tokentrail import (
     StoreConfigurationError,
@@ -249,3 +251,36 @@ def test_an_unreadable_store_logs_without_secrets(
     tracker.close(timeout=0.1)
 
     assert "could not write 1 usage record(s)" in caplog.text
+
+
+def test_runs_without_a_tracker_use_the_process_default(tmp_path: Path) -> None:
+    agent = Agent("test")
+
+    run_agent_sync_with_tracking(agent, "to TOKENTRAIL_STORE", user_id="env")
+    configured = configure(store=f"sqlite:///{tmp_path / 'configured.db'}")
+    run_agent_sync_with_tracking(agent, "to the configured store", user_id="configured")
+
+    assert configured is not None
+    configured.close()
+    for name, user in (("default.db", "env"), ("configured.db", "configured")):
+        users = sqlite3.connect(tmp_path / name).execute("SELECT user_id FROM token_usage")
+        assert [row[0] for row in users] == [user]
+
+
+def test_a_pydantic_ai_without_message_capture_still_records_failures(
+    monkeypatch: pytest.MonkeyPatch, tracker: UsageTracker, store_path: Path
+) -> None:
+    from tokentrail import _capture
+
+    monkeypatch.setattr(_capture, "_machinery", None)
+
+    def broken(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        raise ValueError("bad request")
+
+    with pytest.raises(ValueError, match="bad request"):
+        run_agent_sync_with_tracking(
+            Agent(FunctionModel(broken, model_name="m")), "x", tracker=tracker
+        )
+
+    [row] = read_rows(tracker, store_path)
+    assert (row["model"], row["status"], row["input_tokens"]) == ("m", "error", 0)
