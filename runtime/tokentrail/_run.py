@@ -66,7 +66,7 @@ class TrackedRun:
         self._parent = _current_run.get()
         self._capture = open_capture()
         self._current_token = _current_run.set(self)
-        self._guard_token = tracked_run_starting.set(True)
+        self._guard_token: contextvars.Token[bool] | None = tracked_run_starting.set(True)
         if service is not None:
             _inflight.started(service)
 
@@ -78,6 +78,17 @@ class TrackedRun:
             if isinstance(run_id, str):
                 return run_id
         return self._fallback_id
+
+    def started(self) -> None:
+        """The agent run has begun: take back the wrapper's mark before the caller's code runs.
+
+        Inside `async with` / `with` blocks the caller's own code runs next to the tracked run;
+        an untracked run started there must not pass for this one.
+        """
+        if self._guard_token is not None:
+            with contextlib.suppress(ValueError):
+                tracked_run_starting.reset(self._guard_token)
+            self._guard_token = None
 
     def finish(
         self,
@@ -110,9 +121,8 @@ class TrackedRun:
             )
 
     def _release(self) -> None:
-        # A stream closed from another context cannot reset; its values are unused by then.
-        with contextlib.suppress(ValueError):
-            tracked_run_starting.reset(self._guard_token)
+        self.started()
+        # A stream closed from another context cannot reset; its value is unused by then.
         with contextlib.suppress(ValueError):
             _current_run.reset(self._current_token)
         self._capture.release()

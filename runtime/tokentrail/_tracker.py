@@ -64,6 +64,7 @@ class UsageTracker:
         self._busy = False
         self._hurry = False
         self._sleeping = False
+        self._needs_maintenance = False
         self._worker: threading.Thread | None = None
         self._worker_pid = 0
         self._closed = False
@@ -113,7 +114,9 @@ class UsageTracker:
             )
             self._queue(unwritten=records)
             return
-        self._queue(to_price=[record for record in records if record.cost_usd is None])
+        self._queue(
+            to_price=[record for record in records if record.cost_usd is None], maintenance=True
+        )
 
     def _open_sink(self) -> RecordSink:
         if self._sink is None:
@@ -123,13 +126,16 @@ class UsageTracker:
         return self._sink
 
     def _queue(
-        self, *, to_price: Sequence[UsageRecord] = (), unwritten: Sequence[UsageRecord] = ()
+        self,
+        *,
+        to_price: Sequence[UsageRecord] = (),
+        unwritten: Sequence[UsageRecord] = (),
+        maintenance: bool = False,
     ) -> None:
-        if not to_price and not unwritten:
-            return
         with self._wake:
             self._to_price.extend(to_price)
             self._unwritten.extend(unwritten)
+            self._needs_maintenance |= maintenance
             self._ensure_worker()
             # Wake the worker only when it sleeps with nothing to do: while it collects a batch,
             # the caller's thread never hands the interpreter over to it after a run.
@@ -150,7 +156,13 @@ class UsageTracker:
         last_retry = 0.0
         while True:
             with self._wake:
-                if not (self._to_price or self._unwritten or self._closed or self._hurry):
+                if not (
+                    self._to_price
+                    or self._unwritten
+                    or self._needs_maintenance
+                    or self._closed
+                    or self._hurry
+                ):
                     self._sleeping = True
                     self._wake.wait_for(lambda: not self._sleeping or self._closed or self._hurry)
                     self._sleeping = False
@@ -158,6 +170,7 @@ class UsageTracker:
                 hurry, self._hurry = self._hurry, False
                 closing = self._closed
                 to_price, self._to_price = self._to_price, []
+                maintenance, self._needs_maintenance = self._needs_maintenance, False
                 unwritten: list[UsageRecord] = []
                 if hurry or time.monotonic() - last_retry >= _RETRY_SECONDS:
                     unwritten, self._unwritten = self._unwritten, []
@@ -167,6 +180,8 @@ class UsageTracker:
                 if unwritten:
                     last_retry = time.monotonic()
                     self._retry(unwritten)
+                if maintenance:
+                    self._maintain()
             finally:
                 with self._wake:
                     self._busy = False
@@ -190,6 +205,22 @@ class UsageTracker:
                 f"price:{id(self)}",
                 "tokentrail: could not store %d computed cost(s) (%s: %s)",
                 len(costs),
+                type(error).__name__,
+                error,
+            )
+
+    def _maintain(self) -> None:
+        # Sinks with housekeeping to keep off the caller's path (SQLite checkpoints) offer it here.
+        maintain = getattr(self._sink, "maintain", None)
+        if maintain is None:
+            return
+        try:
+            maintain()
+        except Exception as error:  # noqa: BLE001 - housekeeping is retried after the next write
+            warn_limited(
+                logger,
+                f"maintain:{id(self)}",
+                "tokentrail: store housekeeping failed (%s: %s)",
                 type(error).__name__,
                 error,
             )

@@ -227,6 +227,7 @@ class _TrackedAsyncContext(Generic[_EnteredT]):
         except BaseException as error:
             self._run.finish(status=status_of(error), error=error)
             raise
+        self._run.started()
         entered: _EnteredT = self._entered
         return entered
 
@@ -407,6 +408,7 @@ class _TrackedSyncContext(Generic[_EnteredT]):
         except BaseException as error:
             self._run.finish(status=status_of(error), error=error)
             raise
+        self._run.started()
         entered: _EnteredT = self._entered
         return entered
 
@@ -538,7 +540,10 @@ class _TrackedEventStream:
         return self._watch_and_finish(self._inner)
 
     async def _watch(self, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        # The run starts in a background task on the first event, copying the context (and the
+        # wrapper's mark) then; after that the caller's own code must not inherit the mark.
         async for event in events:
+            self._run.started()
             if getattr(event, "event_kind", None) == "agent_run_result":
                 self._result = event.result
             yield event

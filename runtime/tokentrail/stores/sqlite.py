@@ -2,7 +2,9 @@
 
 A tracked call waits only for this local write. The database runs in WAL mode with
 `synchronous=NORMAL`: a committed record survives a crash of the process (not of the machine),
-and many threads and processes can write the same file.
+and many threads and processes can write the same file. Checkpoints, which copy the write-ahead
+log into the database and wait for the disk, are taken off the caller's path: `maintain()` runs
+them from the tracker's background thread on a connection of its own.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class SQLiteStore:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
+        self._maintenance: sqlite3.Connection | None = None
         self._owner_pid = 0
         self._written_since_flush = 0
 
@@ -63,12 +66,14 @@ class SQLiteStore:
         # A forked child must not reuse its parent's connection.
         if self._connection is not None and self._owner_pid == os.getpid():
             return self._connection
+        self._maintenance = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(
             self.path, timeout=30, check_same_thread=False, isolation_level=None
         )
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("PRAGMA wal_autocheckpoint=0")
         for statement in create_statements("sqlite"):
             connection.execute(statement)
         self._connection, self._owner_pid = connection, os.getpid()
@@ -91,6 +96,17 @@ class SQLiteStore:
                 connection.execute("BEGIN IMMEDIATE")
                 connection.executemany(_SET_COST, rows)
 
+    def maintain(self) -> None:
+        """Copy the write-ahead log into the database; called off the caller's path."""
+        with self._lock:
+            self._connect()
+            if self._maintenance is None:
+                self._maintenance = sqlite3.connect(
+                    self.path, timeout=30, check_same_thread=False, isolation_level=None
+                )
+            maintenance = self._maintenance
+        maintenance.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def flush(self, timeout: float | None = None) -> FlushResult:
         with self._lock:
             delivered, self._written_since_flush = self._written_since_flush, 0
@@ -99,7 +115,9 @@ class SQLiteStore:
     def close(self, timeout: float | None = None) -> FlushResult:
         result = self.flush(timeout)
         with self._lock:
-            if self._connection is not None and self._owner_pid == os.getpid():
-                self._connection.close()
-            self._connection = None
+            if self._owner_pid == os.getpid():
+                for connection in (self._maintenance, self._connection):
+                    if connection is not None:
+                        connection.close()
+            self._connection = self._maintenance = None
         return result
