@@ -99,7 +99,8 @@ class UsageTracker:
         if not records:
             return
         try:
-            self._open_sink().append(records)
+            sink = self._open_sink()
+            sink.append(records)
         except Exception as error:  # noqa: BLE001 - tracking never breaks the caller
             warn_limited(
                 logger,
@@ -114,8 +115,10 @@ class UsageTracker:
             )
             self._queue(unwritten=records)
             return
+        prices_itself = getattr(sink, "prices_before_delivery", False)
         self._queue(
-            to_price=[record for record in records if record.cost_usd is None], maintenance=True
+            to_price=[] if prices_itself else [r for r in records if r.cost_usd is None],
+            maintenance=True,
         )
 
     def _open_sink(self) -> RecordSink:

@@ -33,6 +33,9 @@ class RecordSink(Protocol):
     `append` must be durable against a crash of the process when it returns, and cheap: it is the
     only part of tracking the caller waits for. A local store (SQLite) is its own sink; a remote
     store sits behind an outbox that implements this protocol and delivers in the background.
+
+    A sink that prices records itself just before delivering them sets a class attribute
+    `prices_before_delivery = True`; the tracker then leaves pricing to it.
     """
 
     @property

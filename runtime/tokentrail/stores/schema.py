@@ -111,14 +111,51 @@ _SUPABASE_SECURITY: Final = (
     f"GRANT SELECT, INSERT ON public.{TABLE} TO service_role",
     f"DROP POLICY IF EXISTS {TABLE}_members_read ON public.{TABLE}",
     f"CREATE POLICY {TABLE}_members_read ON public.{TABLE} FOR SELECT TO authenticated "
-    f"USING (organization_id = ANY ((SELECT public.{TABLE}_user_organizations())))",
+    # The sub-select runs the function once per query, not once per row.
+    f"USING (organization_id = ANY ((SELECT public.{TABLE}_user_organizations())::text[]))",
 )
+
+SUMMARY_GROUPS: Final = ("day", "tool", "operation", "model")
+"""What `summary` can group by: the UTC day, `tool_name`, `operation` or `model`."""
+
+
+def summary_select(table: str, organization: str, start: str, end: str, group_by: str) -> str:
+    """The summary query over `table`; the other arguments are SQL expressions for its inputs.
+
+    One text serves the Supabase function (arguments are its parameters) and the direct
+    PostgreSQL query (arguments are driver placeholders), so both always agree. A run's
+    duration repeats on each of its rows, so it is not summed.
+    """
+    return f"""
+    SELECT
+        CASE {group_by}
+            WHEN 'day' THEN to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+            WHEN 'tool' THEN u.tool_name
+            WHEN 'operation' THEN u.operation
+            WHEN 'model' THEN u.model
+        END AS bucket,
+        count(*) AS records,
+        sum(u.input_tokens) AS input_tokens,
+        sum(u.output_tokens) AS output_tokens,
+        sum(u.cache_read_tokens) AS cache_read_tokens,
+        sum(u.cache_write_tokens) AS cache_write_tokens,
+        sum(u.requests) AS requests,
+        sum(u.tool_calls) AS tool_calls,
+        sum(u.cost_usd) AS cost_usd,
+        count(*) FILTER (WHERE u.cost_usd IS NULL) AS unpriced_records
+    FROM {table} AS u
+    WHERE u.organization_id = {organization}
+      AND u.created_at >= {start}
+      AND u.created_at < {end}
+      AND {group_by} IN ('day', 'tool', 'operation', 'model')
+    GROUP BY 1
+    ORDER BY 1"""
+
 
 _SUMMARY_FUNCTION: Final = f"""
 -- Totals per day, tool, operation or model for one organization and time range. PostgREST does
 -- not aggregate by default, so reports call this through `rpc`. SECURITY INVOKER: the caller's
 -- row-level security applies, so members only ever sum their own organization's rows.
--- A run's duration repeats on each of its rows, so it is not summed.
 CREATE OR REPLACE FUNCTION public.{TABLE}_summary(
     p_organization_id text,
     p_start timestamptz,
@@ -138,37 +175,15 @@ RETURNS TABLE (
     unpriced_records bigint
 )
 LANGUAGE sql STABLE SECURITY INVOKER SET search_path = ''
-AS $$
-    SELECT
-        CASE p_group_by
-            WHEN 'day' THEN to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
-            WHEN 'tool' THEN u.tool_name
-            WHEN 'operation' THEN u.operation
-            WHEN 'model' THEN u.model
-        END AS bucket,
-        count(*),
-        sum(u.input_tokens),
-        sum(u.output_tokens),
-        sum(u.cache_read_tokens),
-        sum(u.cache_write_tokens),
-        sum(u.requests),
-        sum(u.tool_calls),
-        sum(u.cost_usd),
-        count(*) FILTER (WHERE u.cost_usd IS NULL)
-    FROM public.{TABLE} AS u
-    WHERE u.organization_id = p_organization_id
-      AND u.created_at >= p_start
-      AND u.created_at < p_end
-      AND p_group_by IN ('day', 'tool', 'operation', 'model')
-    GROUP BY 1
-    ORDER BY 1
+AS $${summary_select(f"public.{TABLE}", "p_organization_id", "p_start", "p_end", "p_group_by")}
 $$
 """
 
 OUTBOX_STATEMENTS: Final = (
+    # No index on `id`: every index makes the caller's append and the sender's delete dearer,
+    # and a record that reaches the store twice is stored once by the store's key anyway.
     "CREATE TABLE IF NOT EXISTS pending ("
-    "seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, enqueued_at REAL NOT NULL, "
-    "payload TEXT NOT NULL)",
+    "seq INTEGER PRIMARY KEY, id TEXT NOT NULL, enqueued_at REAL NOT NULL, payload TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS dead_letter ("
     "id TEXT PRIMARY KEY, failed_at REAL NOT NULL, error TEXT NOT NULL, payload TEXT NOT NULL)",
 )
