@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from tests.stores.conftest import PostgresServer
+from tests.postgres_server import PostgresServer
 
 from tokentrail._record import UsageRecord
 from tokentrail.stores import schema

@@ -17,7 +17,7 @@ import httpx
 import psycopg
 import pytest
 from supabase import ClientOptions, create_client
-from tests.stores.conftest import PostgresServer
+from tests.postgres_server import PostgresServer
 from tests.stores.postgrest_endpoint import PostgrestEndpoint
 
 from tokentrail._record import UsageRecord

@@ -21,6 +21,7 @@ __all__ = [
     "StoreConfigurationError",
     "default_sqlite_path",
     "open_sink",
+    "sqlite_path_from_url",
 ]
 
 
@@ -37,8 +38,8 @@ def default_sqlite_path() -> Path:
     return Path(data_home) / "tokentrail" / "usage.db"
 
 
-def _sqlite_path(url: str) -> Path:
-    # sqlite:///relative.db -> relative.db ; sqlite:////absolute.db -> /absolute.db
+def sqlite_path_from_url(url: str) -> Path:
+    """The file of a SQLite store URL: `sqlite:///relative.db` or `sqlite:////absolute.db`."""
     rest = url.removeprefix("sqlite://")
     if not rest.startswith("/") or rest == "/":
         raise StoreConfigurationError(
@@ -60,7 +61,7 @@ def open_sink(store: Any, *, connect: bool = True) -> RecordSink:
     """
     if isinstance(store, str):
         if store.startswith("sqlite://"):
-            return SQLiteStore(_sqlite_path(store))
+            return SQLiteStore(sqlite_path_from_url(store))
         if store.startswith(("postgresql://", "postgres://", "supabase://")):
             return _open_remote(store, connect=connect)
         scheme = store.split("://", 1)[0] if "://" in store else store[:20]

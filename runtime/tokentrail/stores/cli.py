@@ -67,9 +67,9 @@ def _init(url: str) -> int:
         print(_SUPABASE_NOTE + schema.script("supabase"), end="")
         return 0
     if url.startswith("sqlite://"):
-        from tokentrail.stores import _sqlite_path
+        from tokentrail.stores import sqlite_path_from_url
 
-        path = _sqlite_path(url)
+        path = sqlite_path_from_url(url)
         path.parent.mkdir(parents=True, exist_ok=True)
         with sqlite3.connect(path) as database:
             for statement in schema.create_statements("sqlite"):

@@ -1,0 +1,144 @@
+"""`tokentrail report`: who spent what, from any store.
+
+    tokentrail report [--store URL] [--by KEY[,KEY...]] [--since DATE] [--until DATE]
+                      [--organization ID]... [--format table|csv|json]
+
+Exit codes: 0 the report was printed; 2 a usage error or a store that cannot be read (an
+`error:` line says which).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NoReturn
+
+from tokentrail.report._query import GROUP_KEYS, ReportQuery
+from tokentrail.report._render import to_csv, to_json, write_table
+from tokentrail.report._source import ReportError, read_report, store_path_url
+
+
+class _UsageError(Exception):
+    """A flag the user got wrong; the message names it."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="tokentrail report",
+        description="Show who spent what: tokens, runs and cost from a tokentrail store.",
+    )
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="sqlite:///FILE or postgresql://... (default: TOKENTRAIL_STORE, else the embedded "
+        "SQLite file)",
+    )
+    parser.add_argument(
+        "--by",
+        default="organization",
+        metavar="KEYS",
+        help=f"group by these, comma-separated: {', '.join(GROUP_KEYS)} (default: organization)",
+    )
+    parser.add_argument(
+        "--since", metavar="DATE", help="from this ISO date or time (UTC unless it says)"
+    )
+    parser.add_argument(
+        "--until",
+        metavar="DATE",
+        help="up to this ISO time, or to the end of this ISO date (UTC unless it says)",
+    )
+    parser.add_argument(
+        "--organization",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only this organization (repeat for several)",
+    )
+    parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    return parser
+
+
+def _group_by(text: str) -> tuple[str, ...]:
+    keys = tuple(key.strip() for key in text.split(",") if key.strip())
+    unknown = [key for key in keys if key not in GROUP_KEYS]
+    if unknown:
+        raise _UsageError(f"--by: unknown key {unknown[0]!r}; choose from {', '.join(GROUP_KEYS)}")
+    if len(set(keys)) != len(keys):
+        raise _UsageError(f"--by: a key is repeated in {text!r}")
+    return keys
+
+
+def _moment(flag: str, text: str | None, *, end_of_day: bool) -> datetime | None:
+    """An ISO date or time as an aware UTC datetime; a date for --until means its whole day."""
+    if text is None:
+        return None
+    try:
+        if len(text) == len("YYYY-MM-DD"):
+            day = date.fromisoformat(text)
+            start = datetime.combine(day, time(), tzinfo=UTC)
+            return start + timedelta(days=1) if end_of_day else start
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _UsageError(
+            f"{flag}: {text!r} is not an ISO date or time; write 2026-12-01 or "
+            "2026-12-01T09:30:00+00:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _store_url(given: str | None) -> str:
+    if given:
+        return given
+    from_environment = os.environ.get("TOKENTRAIL_STORE")
+    if from_environment:
+        return from_environment
+    from tokentrail.stores import default_sqlite_path
+
+    return store_path_url(default_sqlite_path())
+
+
+def _query(arguments: argparse.Namespace) -> ReportQuery:
+    since = _moment("--since", arguments.since, end_of_day=False)
+    until = _moment("--until", arguments.until, end_of_day=True)
+    if since is not None and until is not None and since >= until:
+        raise _UsageError(f"--since {arguments.since} is not before --until {arguments.until}")
+    return ReportQuery(
+        group_by=_group_by(arguments.by),
+        since=since,
+        until=until,
+        organizations=tuple(arguments.organization),
+    )
+
+
+def main(argv: list[str]) -> int:
+    """Print the report `argv` asks for; return the exit code."""
+    parser = _parser()
+    try:
+        arguments = parser.parse_args(argv)
+        query = _query(arguments)
+    except _UsageError as error:
+        print(f"{parser.format_usage().rstrip()}\nerror: {error}", file=sys.stderr)
+        return 2
+
+    try:
+        report = read_report(_store_url(arguments.store), query)
+    except ReportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+    if arguments.format == "json":
+        sys.stdout.write(to_json(report))
+    elif arguments.format == "csv":
+        sys.stdout.write(to_csv(report))
+    else:
+        write_table(report, sys.stdout)
+    return 0
