@@ -148,7 +148,7 @@ class TrackedRun:
     ) -> list[UsageRecord]:
         responses, result_run_id = self._responses(result)
         requested = self._requested_model()
-        usage = usage_by_model(responses, requested.provider) or [requested]
+        usage = usage_by_model(responses, requested.provider, requested.model) or [requested]
         run_id = result_run_id or _first_run_id(responses) or self.run_id()
         common: dict[str, Any] = {
             "created_at": datetime.now(UTC),

@@ -58,17 +58,20 @@ def is_model_response(message: Any) -> bool:
     return getattr(message, "kind", None) == "response"
 
 
-def usage_by_model(responses: Iterable[Any], default_provider: str = "unknown") -> list[ModelUsage]:
+def usage_by_model(
+    responses: Iterable[Any], default_provider: str = "unknown", default_model: str = "unknown"
+) -> list[ModelUsage]:
     """Sum the usage of `responses` (and their failed fallback attempts) per (provider, model).
 
-    `default_provider` names the provider of responses that do not say (pydantic-ai 1.x leaves
-    `provider_name` empty for some models): the requested model's provider.
+    The defaults name the provider and model of responses that do not say (pydantic-ai 1.x leaves
+    `provider_name` empty for some models, a stream cut before its first chunk has no model
+    name): the requested model's.
     """
     totals: dict[tuple[str, str], ModelUsage] = {}
 
     def entry(source: Any) -> ModelUsage:
         provider = getattr(source, "provider_name", None) or default_provider
-        model = getattr(source, "model_name", None) or "unknown"
+        model = getattr(source, "model_name", None) or default_model
         key = (provider, model)
         if key not in totals:
             totals[key] = ModelUsage(provider, model)
