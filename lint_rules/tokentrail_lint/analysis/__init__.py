@@ -75,6 +75,16 @@ def analyze(
 ) -> ProjectAnalysis:
     """Analyse the Python files under `paths` against the whole project.
 
+    Every call of a run method in a file that can hold agent runs is reported as a `RunSite`,
+    whatever the verdict, except calls inside a configured wrapper's body (the wrapper is the
+    tracking) and inside tokentrail's own package. Calls of tokentrail's wrappers and of
+    configured wrappers are reported as tracked runs.
+
+    A file that cannot be read or decoded gets `FileAnalysis.error`. Syntax errors are found in
+    the files that are parsed: those that mention `pydantic_ai`, tokentrail's wrappers or a
+    configured name, or import a module that does; other files are never parsed, which is what
+    keeps a large codebase with few agents fast.
+
     Args:
         paths: Files and directories to report on (selected as CONTRACT §3 says).
         root: The project root; found from the first path when not given.
