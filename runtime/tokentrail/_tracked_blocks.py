@@ -73,12 +73,17 @@ class TrackedAsyncBlock(Generic[_EnteredT]):
         except BaseException as exit_error:
             self._run.finish(status=status_of(exit_error), error=exit_error)
             raise
-        if error is not None and not suppressed:
-            self._run.finish(status=status_of(error), error=error)
-        else:
-            status: RunStatus = "ok" if _completed(self._entered) else "cancelled"
-            self._run.finish(status=status, result=_result_of(self._entered))
+        _finish_block(self._run, self._entered, None if suppressed else error)
         return bool(suppressed)
+
+
+def _finish_block(run: TrackedRun, entered: Any, error: BaseException | None) -> None:
+    """Record a block left with `error` (not suppressed), or left normally: complete or early."""
+    if error is not None:
+        run.finish(status=status_of(error), error=error)
+        return
+    status: RunStatus = "ok" if _completed(entered) else "cancelled"
+    run.finish(status=status, result=_result_of(entered))
 
 
 def _completed(entered: Any) -> bool:
@@ -150,11 +155,7 @@ class TrackedSyncBlock(Generic[_EnteredT]):
         except BaseException as exit_error:
             self._run.finish(status=status_of(exit_error), error=exit_error)
             raise
-        if error is not None and not suppressed:
-            self._run.finish(status=status_of(error), error=error)
-        else:
-            status: RunStatus = "ok" if _completed(self._entered) else "cancelled"
-            self._run.finish(status=status, result=_result_of(self._entered))
+        _finish_block(self._run, self._entered, None if suppressed else error)
         return bool(suppressed)
 
 
