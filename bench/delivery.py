@@ -67,7 +67,7 @@ def _server(url: str | None) -> Iterator[str]:
     if url:
         yield url
         return
-    from tests.stores.conftest import PostgresServer
+    from tests.postgres_server import PostgresServer
 
     with tempfile.TemporaryDirectory(prefix="tokentrail-bench-") as root:
         server = PostgresServer(Path(root))
