@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
 import hypothesmith
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
 from tokentrail_lint.analysis import analyze
 from tokentrail_lint.config import Config
@@ -21,6 +22,7 @@ _SUFFIX = "\nagent.run_sync('x')\n"
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 @given(source=hypothesmith.from_node())
+@example(source="try:\n pass\nfinally\\\r:\n pass\n")  # a lone carriage return ends a line
 def test_any_program_is_analysed_without_crashing(source: str) -> None:
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
@@ -33,4 +35,5 @@ def test_any_program_is_analysed_without_crashing(source: str) -> None:
         assert analysis.runs
         last = max(analysis.runs, key=lambda site: site.span.line)
         assert last.method == "run_sync"
-        assert last.span.line == (_PREFIX + source).count("\n") + 2
+        # Python ends a line at "\r\n", "\r" or "\n" alike.
+        assert last.span.line == len(re.findall(r"\r\n|\r|\n", _PREFIX + source)) + 2
