@@ -256,15 +256,20 @@ class UsageTracker:
     def flush(self, timeout: float | None = None) -> FlushResult:
         """Wait for background work and deliver what waits, for at most `timeout` seconds.
 
-        Returns the number of records delivered and still pending; never raises.
+        Opens the store if this tracker has not written yet, so that records an ended process
+        left in its journal or outbox are delivered too. Returns the number of records
+        delivered and still pending; never raises.
         """
+        return self._flush(timeout, open_store=True)
+
+    def _flush(self, timeout: float | None, *, open_store: bool) -> FlushResult:
         self._wait_idle(timeout)
         with self._lock:
             unwritten = len(self._unwritten)
-        if self._sink is None:
+        if self._sink is None and not open_store:
             return FlushResult(delivered=0, pending=unwritten)
         try:
-            result = self._sink.flush(timeout)
+            result = self._open_sink().flush(timeout)
         except Exception as error:  # noqa: BLE001 - flush reports, it does not raise
             warn_limited(
                 logger,
@@ -278,7 +283,7 @@ class UsageTracker:
 
     def close(self, timeout: float | None = None) -> FlushResult:
         """Flush, then stop the background thread and release the store."""
-        result = self.flush(timeout)
+        result = self._flush(timeout, open_store=False)
         with self._wake:
             self._closed = True
             unwritten, self._unwritten = self._unwritten, []

@@ -26,6 +26,7 @@ from tokentrail import (
     configure,
     run_agent_sync_with_tracking,
 )
+from tokentrail._configure import process_tracker
 from tokentrail._last_resort import unsaved_records_path
 from tokentrail.stores import FlushResult, PricedCost, SQLiteStore
 
@@ -95,6 +96,7 @@ def test_the_default_store_is_announced_once(
 
     first, second = UsageTracker(), UsageTracker()
     first.track("u", "o", UsageRecord(model="m"))
+    first.flush()
 
     assert (tmp_path / "data" / "tokentrail" / "usage.db").exists()
     assert caplog.text.count("no store configured") == 1
@@ -172,6 +174,7 @@ def test_unpriced_records_are_priced_in_the_background(
 
 
 def test_a_record_survives_a_crash_right_after_the_call(tmp_path: Path) -> None:
+    """The crashed process's journal is adopted by the next process that opens the store."""
     store = tmp_path / "crash.db"
     code = f"""
         import os
@@ -185,8 +188,17 @@ def test_a_record_survives_a_crash_right_after_the_call(tmp_path: Path) -> None:
     completed = run_python(code, {})
 
     assert completed.returncode == 9, completed.stderr
+    next_process = run_python(
+        f"""
+        from tokentrail import UsageTracker
+        UsageTracker("sqlite:///{store}").flush()
+        """,
+        {},
+    )
+    assert next_process.returncode == 0, next_process.stderr
     rows = sqlite3.connect(store).execute("SELECT user_id, status FROM token_usage").fetchall()
     assert rows == [("u", "ok")]
+    assert list((tmp_path / "crash.db.journal").iterdir()) == []
 
 
 def test_the_exit_flush_finishes_background_pricing(tmp_path: Path) -> None:
@@ -257,6 +269,7 @@ def test_runs_without_a_tracker_use_the_process_default(tmp_path: Path) -> None:
     agent = Agent("test")
 
     run_agent_sync_with_tracking(agent, "to TOKENTRAIL_STORE", user_id="env")
+    process_tracker().flush()
     configured = configure(store=f"sqlite:///{tmp_path / 'configured.db'}")
     run_agent_sync_with_tracking(agent, "to the configured store", user_id="configured")
 

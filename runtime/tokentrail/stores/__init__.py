@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tokentrail.stores._base import FlushResult, PricedCost, RecordSink
+from tokentrail.stores.journal import JournaledStore
 from tokentrail.stores.sqlite import SQLiteStore
 
 __all__ = [
@@ -61,7 +62,7 @@ def open_sink(store: Any, *, connect: bool = True) -> RecordSink:
     """
     if isinstance(store, str):
         if store.startswith("sqlite://"):
-            return SQLiteStore(sqlite_path_from_url(store))
+            return JournaledStore(SQLiteStore(sqlite_path_from_url(store)))
         if store.startswith(("postgresql://", "postgres://", "supabase://")):
             return _open_remote(store, connect=connect)
         scheme = store.split("://", 1)[0] if "://" in store else store[:20]
