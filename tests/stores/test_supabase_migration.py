@@ -199,3 +199,12 @@ def test_the_service_role_inserts_through_the_api(database_url: str) -> None:
             "SELECT input_tokens FROM public.token_usage WHERE id = %s", (record.id,)
         ).fetchall()
     assert stored == [(3,)]
+
+
+def test_the_shipped_migration_is_what_the_schema_command_prints() -> None:
+    """The checked-in migration must not drift from `tokentrail store schema --dialect supabase`."""
+    [migration] = (Path(__file__).parents[2] / "migrations" / "supabase").glob("*_token_usage.sql")
+    header, _, body = migration.read_text().partition("\n\n")
+
+    assert all(line.startswith("--") for line in header.splitlines())
+    assert body.strip() == schema.script("supabase").strip()
