@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tokentrail import _inflight
-from tokentrail._capture import MessageCapture, open_capture
+from tokentrail._capture import open_capture
 from tokentrail._context import resolve_context
 from tokentrail._guard import tracked_run_starting
 from tokentrail._record import RunStatus, UsageRecord
@@ -223,6 +223,3 @@ def status_of(error: BaseException) -> RunStatus:
     if isinstance(error, asyncio.CancelledError) or type(error).__name__ == "RunCancelled":
         return "cancelled"
     return "error"
-
-
-__all__ = ["MessageCapture", "TrackedRun", "status_of"]
