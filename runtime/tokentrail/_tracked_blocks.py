@@ -28,8 +28,8 @@ def require_method(agent: Any, method: str) -> Any:
 _WRAPPER_STEM = {"run_stream_sync": "stream_sync", "run_stream_events": "stream_events"}
 
 
-class TrackedAsyncBlock(Generic[_EnteredT]):
-    """Enters the agent's async context manager and records the run when it is left."""
+class _Block(Generic[_EnteredT]):
+    """What both `with`-style blocks keep: the call to make, and the run once it is entered."""
 
     def __init__(
         self,
@@ -46,18 +46,27 @@ class TrackedAsyncBlock(Generic[_EnteredT]):
         self._inner: Any = None
         self._entered: Any = None
 
-    async def __aenter__(self) -> _EnteredT:
+    def _begin(self) -> tuple[Any, TrackedRun]:
+        """The agent's bound method, and the run observing it (started just before the call)."""
         bound = require_method(self._agent, self._method)
         self._run = TrackedRun(
             self._agent, self._method, self._kwargs, service=self._service, **self._tracking
         )
+        return bound, self._run
+
+
+class TrackedAsyncBlock(_Block[_EnteredT]):
+    """Enters the agent's async context manager and records the run when it is left."""
+
+    async def __aenter__(self) -> _EnteredT:
+        bound, run = self._begin()
         try:
             self._inner = bound(*self._args, **self._kwargs)
             self._entered = await self._inner.__aenter__()
         except BaseException as error:
-            self._run.finish(status=status_of(error), error=error)
+            run.finish(status=status_of(error), error=error)
             raise
-        self._run.started()
+        run.started()
         entered: _EnteredT = self._entered
         return entered
 
@@ -106,37 +115,20 @@ def _result_of(entered: Any) -> Any:
     return entered.result
 
 
-class TrackedSyncBlock(Generic[_EnteredT]):
+class TrackedSyncBlock(_Block[_EnteredT]):
     """`with`-style tracking of `run_stream_sync`, on versions that return a context manager
     and on those that return the started stream itself."""
 
-    def __init__(
-        self,
-        agent: Any,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        tracking: dict[str, Any],
-        service: object | None,
-    ) -> None:
-        self._agent, self._args, self._kwargs = agent, args, kwargs
-        self._tracking, self._service = tracking, service
-        self._run: TrackedRun | None = None
-        self._inner: Any = None
-        self._entered: Any = None
-
     def __enter__(self) -> _EnteredT:
-        bound = require_method(self._agent, "run_stream_sync")
-        self._run = TrackedRun(
-            self._agent, "run_stream_sync", self._kwargs, service=self._service, **self._tracking
-        )
+        bound, run = self._begin()
         try:
             self._inner = bound(*self._args, **self._kwargs)
             enter = getattr(self._inner, "__enter__", None)
             self._entered = enter() if enter is not None else self._inner
         except BaseException as error:
-            self._run.finish(status=status_of(error), error=error)
+            run.finish(status=status_of(error), error=error)
             raise
-        self._run.started()
+        run.started()
         entered: _EnteredT = self._entered
         return entered
 

@@ -336,7 +336,9 @@ def run_agent_stream_sync_with_tracking(
         TypeError: the installed pydantic-ai has no `run_stream_sync` (it arrived during 1.x).
     """
     tracking = _tracking_keywords(tracker, user_id, organization_id, tool_name, operation)
-    return TrackedSyncBlock[Any](agent, args, kwargs, tracking, _service_of_caller(tracking))
+    return TrackedSyncBlock[Any](
+        agent, "run_stream_sync", args, kwargs, tracking, _service_of_caller(tracking)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
