@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from tokentrail._context import IdentityProvider, default_tracker, set_process_defaults
+from tokentrail._prices import PriceTable
+from tokentrail._prices_config import price_table_from
+from tokentrail._pricing import set_custom_prices
 from tokentrail._tracker import UsageTracker
 
 _lock = threading.Lock()
@@ -16,7 +20,7 @@ def configure(
     tracker: UsageTracker | None = None,
     store: Any = None,
     identity_provider: IdentityProvider | None = None,
-    prices: Any = None,
+    prices: PriceTable | Mapping[str, Any] | None = None,
 ) -> UsageTracker | None:
     """Set what tracked runs use when neither their keywords nor `tracking_context` say.
 
@@ -26,17 +30,25 @@ def configure(
             fails here rather than at the first run).
         identity_provider: called at run time for `(user_id, organization_id)`; its exceptions
             are logged and swallowed.
-        prices: custom prices; not supported yet (passing any raises `NotImplementedError`).
+        prices: custom prices and model aliases, a `PriceTable` or a mapping shaped like the
+            `[tool.tokentrail.prices]` table (see docs/prices.md). They replace the file's
+            prices for this process and win over genai-prices and over the cost pydantic-ai
+            put on a response (`cost_source="override"`). `{}` switches custom prices off.
 
     Returns:
         The process default tracker after the change, if one is set.
+
+    Raises:
+        PriceConfigError: `prices` is invalid; the message names the key, such as
+            `prices.models[0].input`. Nothing is changed then.
     """
-    if prices is not None:
-        raise NotImplementedError("custom prices are not supported yet; genai-prices is used")
+    price_table = None if prices is None else price_table_from(prices)
     if tracker is not None and store is not None:
         raise ValueError("pass either tracker= or store= to configure(), not both")
     if store is not None:
         tracker = UsageTracker(store)
+    if price_table is not None:
+        set_custom_prices(price_table)
     set_process_defaults(tracker=tracker, identity_provider=identity_provider)
     return default_tracker()
 

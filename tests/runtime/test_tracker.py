@@ -246,7 +246,7 @@ def test_flush_counts_what_was_delivered(tracker: UsageTracker) -> None:
 def test_configure_rejects_conflicting_or_unsupported_settings(tracker: UsageTracker) -> None:
     with pytest.raises(ValueError, match="either tracker= or store="):
         configure(tracker=tracker, store="sqlite:///x.db")
-    with pytest.raises(NotImplementedError, match="custom prices"):
+    with pytest.raises(ValueError, match=r"prices\.gpt-4o: is not a known key"):
         configure(prices={"gpt-4o": 1})
     assert repr(tracker).startswith("UsageTracker(")
 

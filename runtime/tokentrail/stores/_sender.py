@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from tokentrail._pricing import may_override_costs, price_record
 from tokentrail._record import UsageRecord
 from tokentrail.stores._base import FlushResult
 from tokentrail.stores._codec import record_from_json, record_to_json
@@ -193,8 +194,9 @@ class Sender(threading.Thread):
             self._condition.notify_all()
 
     def _priced(self, payload: str) -> str:
-        """The payload with its cost filled in if it had none and a price is known."""
-        if _NO_COST not in payload:
+        """The payload with its cost filled in if it had none (or a custom price overrides it)."""
+        # Only the runtime's pricer knows custom prices, which replace even a cost the record has.
+        if _NO_COST not in payload and not (self._pricer is price_record and may_override_costs()):
             return payload
         record = record_from_json(payload)
         try:
