@@ -1,15 +1,15 @@
-"""Delivery speed end to end: callers -> outbox -> sender -> store -> outbox delete.
+"""Delivery speed end to end: callers -> journal -> outbox -> sender -> store -> outbox delete.
 
 Targets (issue 4):
 - records/s into PostgreSQL, with 4 caller threads and with 2 processes: >= 20,000;
 - records/s into the PostgREST-compatible endpoint (supabase-py through an httpx transport that
   writes into the same PostgreSQL; reported, no target);
-- caller-side hand-over latency (`Outbox.append` of one record), median and p99, with the store
-  up and with it down: p99 <= 200 us in both. Measured with 4 caller threads that each hand over
-  a record every millisecond (a busy service: 4,000 records/s) while the sender works. Callers
-  in a tight loop are reported too, for information only: there, each thread mostly waits for
-  CPython's GIL held by the others (its switch interval is 5 ms), which is no property of the
-  outbox.
+- caller-side hand-over latency (`UsageTracker.record` of one record: the journal write), median
+  and p99, with the store up and with it down: p99 <= 200 us in both. Measured with 4 caller
+  threads that each hand over a record every millisecond (a busy service: 4,000 records/s) while
+  the background threads work. Callers in a tight loop are reported too, for information only:
+  there, each thread mostly waits for CPython's GIL held by the others (its switch interval is
+  5 ms), which is no property of the hand-over.
 
 Run: `.venv/bin/python bench/delivery.py [--records N] [--url postgresql://...]`.
 Without `--url` a PostgreSQL 15 is started in a temporary directory, as the tests do. Records
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import subprocess
 import sys
@@ -37,11 +38,8 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from tokentrail._record import UsageRecord  # noqa: E402
+from tokentrail._tracker import UsageTracker  # noqa: E402
 from tokentrail.stores import schema  # noqa: E402
-from tokentrail.stores._remote import RemoteStore  # noqa: E402
-from tokentrail.stores._sender import SenderSettings  # noqa: E402
-from tokentrail.stores.outbox import Outbox  # noqa: E402
-from tokentrail.stores.postgres import PostgresStore  # noqa: E402
 
 COST = Decimal("0.0001234")
 
@@ -92,7 +90,13 @@ def _count(url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _hand_over(outbox: Outbox, count: int, threads: int, pause: float = 0.0) -> list[int]:
+def _tracker(store: object, folder: Path) -> UsageTracker:
+    """A tracker whose outbox (and the journal in front of it) lives under `folder`."""
+    os.environ["TOKENTRAIL_OUTBOX_DIR"] = str(folder)
+    return UsageTracker(store)
+
+
+def _hand_over(tracker: UsageTracker, count: int, threads: int, pause: float = 0.0) -> list[int]:
     """Append `count` records one per call from `threads` threads; per-call nanoseconds."""
     latencies: list[list[int]] = [[] for _ in range(threads)]
 
@@ -100,7 +104,7 @@ def _hand_over(outbox: Outbox, count: int, threads: int, pause: float = 0.0) -> 
         for _ in range(count // threads):
             record = _record()
             started = time.perf_counter_ns()
-            outbox.append([record])
+            tracker.record([record])
             mine.append(time.perf_counter_ns() - started)
             if pause:
                 time.sleep(pause)
@@ -134,11 +138,11 @@ def _throughput(label: str, count: int, seconds: float, target: float | None) ->
     return target is None or rate >= target
 
 
-def _end_to_end(store: RemoteStore, folder: Path, count: int) -> tuple[float, list[int]]:
-    outbox = Outbox(store, folder=folder, settings=SenderSettings())
+def _end_to_end(store: object, folder: Path, count: int) -> tuple[float, list[int]]:
+    tracker = _tracker(store, folder)
     started = time.perf_counter()
-    latencies = _hand_over(outbox, count, threads=4)
-    result = outbox.close(120)
+    latencies = _hand_over(tracker, count, threads=4)
+    result = tracker.close(120)
     elapsed = time.perf_counter() - started
     if result.pending:
         raise SystemExit(f"{result.pending} records not delivered")
@@ -146,10 +150,11 @@ def _end_to_end(store: RemoteStore, folder: Path, count: int) -> tuple[float, li
 
 
 def _worker(url: str, folder: str, count: int) -> None:
-    outbox = Outbox(PostgresStore(url), folder=Path(folder))
+    tracker = _tracker(url, Path(folder))
     for _ in range(count):
-        outbox.append([_record()])
-    outbox.close(120)
+        tracker.record([_record()])
+    if tracker.close(120).pending:
+        raise SystemExit("records not delivered")
 
 
 def _two_processes(url: str, folder: Path, count: int) -> float:
@@ -163,18 +168,15 @@ def _two_processes(url: str, folder: Path, count: int) -> float:
     return time.perf_counter() - started
 
 
-def _supabase_store(url: str) -> RemoteStore:
+def _supabase_client(url: str) -> object:
     import httpx
     from supabase import ClientOptions, create_client
     from tests.stores.postgrest_endpoint import PostgrestEndpoint
 
-    from tokentrail.stores.supabase import SupabaseStore
-
     http = httpx.Client(transport=httpx.MockTransport(PostgrestEndpoint(url)))
-    client = create_client(
+    return create_client(
         "http://bench.supabase.test", "sb_secret_bench", ClientOptions(httpx_client=http)
     )
-    return SupabaseStore(client)
 
 
 def main() -> int:
@@ -192,15 +194,15 @@ def main() -> int:
     with _server(arguments.url) as url, tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         _reset(url)
-        seconds, latencies = _end_to_end(PostgresStore(url), folder / "threads", count)
+        seconds, latencies = _end_to_end(url, folder / "threads", count)
         assert _count(url) == count, "every record stored once"
         met &= _throughput("PostgreSQL, 4 caller threads", count, seconds, 20_000)
         _latency("store up, callers in a tight loop (information)", latencies, target=False)
 
         _reset(url)
-        outbox = Outbox(PostgresStore(url), folder=folder / "paced")
-        paced = _hand_over(outbox, min(count, 8_000), threads=4, pause=0.001)
-        outbox.close(60)
+        tracker = _tracker(url, folder / "paced")
+        paced = _hand_over(tracker, min(count, 8_000), threads=4, pause=0.001)
+        tracker.close(60)
         met &= _latency("store up, 4 callers at 1,000 records/s each", paced)
 
         _reset(url)
@@ -209,15 +211,14 @@ def main() -> int:
         met &= _throughput("PostgreSQL, 2 processes", count, seconds, 20_000)
 
         _reset(url)
-        seconds, _ = _end_to_end(_supabase_store(url), folder / "supabase", count)
+        seconds, _ = _end_to_end(_supabase_client(url), folder / "supabase", count)
         assert _count(url) == count, "every record stored once"
         _throughput("PostgREST-compatible endpoint, 4 caller threads", count, seconds, None)
 
-        down = PostgresStore("postgresql://bench@127.0.0.1:1/down", connect_timeout=1)
-        outbox = Outbox(down, folder=folder / "down")
-        paced = _hand_over(outbox, min(count, 8_000), threads=4, pause=0.001)
+        tracker = _tracker("postgresql://bench@127.0.0.1:1/down", folder / "down")
+        paced = _hand_over(tracker, min(count, 8_000), threads=4, pause=0.001)
         met &= _latency("store down, 4 callers at 1,000 records/s each", paced)
-        outbox.close(0)
+        tracker.close(0)
     return 0 if met else 1
 
 

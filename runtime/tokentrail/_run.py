@@ -13,7 +13,6 @@ import contextvars
 import json
 import logging
 import time
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -22,9 +21,10 @@ from tokentrail import _inflight
 from tokentrail._capture import open_capture
 from tokentrail._context import resolve_context
 from tokentrail._guard import tracked_run_starting
-from tokentrail._record import RunStatus, UsageRecord
+from tokentrail._record import RunStatus, new_record_id
 from tokentrail._usage import ModelUsage, is_model_response, own_responses, usage_by_model
 from tokentrail._warnings import warn_limited
+from tokentrail.stores._codec import Row
 
 if TYPE_CHECKING:
     from tokentrail._tracker import UsageTracker
@@ -61,7 +61,7 @@ class TrackedRun:
         self._service = service
         self._started = time.perf_counter()
         self._finished = False
-        self._fallback_id = str(uuid.uuid4())
+        self._fallback_id: str | None = None
         self._context = resolve_context(tracker, user_id, organization_id)
         self._parent = _current_run.get()
         self._capture = open_capture()
@@ -77,6 +77,8 @@ class TrackedRun:
             run_id = getattr(messages[-1], "run_id", None)
             if isinstance(run_id, str):
                 return run_id
+        if self._fallback_id is None:
+            self._fallback_id = new_record_id()
         return self._fallback_id
 
     def started(self) -> None:
@@ -103,13 +105,13 @@ class TrackedRun:
         self._finished = True
         try:
             self._release()
-            records = self._records(status, error, result)
+            rows = self._rows(status, error, result)
             tracker = self._context.tracker
             if tracker is None:
                 from tokentrail._configure import process_tracker
 
                 tracker = process_tracker()
-            tracker.record(records)
+            tracker.record_rows(rows)
         except Exception as failure:  # noqa: BLE001 - tracking never breaks the caller
             warn_limited(
                 logger,
@@ -143,28 +145,50 @@ class TrackedRun:
         captured = self._capture.messages or []
         return own_responses(captured, self._kwargs.get("message_history")), None
 
-    def _records(
-        self, status: RunStatus, error: BaseException | None, result: Any
-    ) -> list[UsageRecord]:
+    def _rows(self, status: RunStatus, error: BaseException | None, result: Any) -> list[Row]:
+        # Rows, not `UsageRecord`s: this runs on the caller's path, and a row is what the journal
+        # writes (see `stores._codec`); records are built from rows in the background.
         responses, result_run_id = self._responses(result)
-        requested = self._requested_model()
-        usage = usage_by_model(responses, requested.provider, requested.model) or [requested]
+        usage = usage_by_model(responses, self._requested_model)
         run_id = result_run_id or _first_run_id(responses) or self.run_id()
-        common: dict[str, Any] = {
-            "created_at": datetime.now(UTC),
-            "user_id": self._context.user_id,
-            "organization_id": self._context.organization_id,
-            "tool_name": self._tool_name,
-            "operation": self._operation,
-            "duration_ms": round((time.perf_counter() - self._started) * 1000),
-            "status": status,
-            "error_type": type(error).__name__ if error is not None else None,
-            "run_id": run_id,
-            "parent_run_id": self._parent.run_id() if self._parent is not None else None,
-            "agent_name": getattr(self._agent, "name", None),
-            "request_metadata": self._metadata(),
-        }
-        return [_record_for(model_usage, common) for model_usage in usage]
+        created_at = datetime.now(UTC).isoformat()
+        duration_ms = round((time.perf_counter() - self._started) * 1000)
+        error_type = type(error).__name__ if error is not None else None
+        parent_run_id = self._parent.run_id() if self._parent is not None else None
+        agent_name = getattr(self._agent, "name", None)
+        metadata = self._metadata()
+        context = self._context
+        rows = []
+        for model in usage:
+            cost = model.cost
+            rows.append(
+                (
+                    new_record_id(),
+                    created_at,
+                    context.user_id,
+                    context.organization_id,
+                    model.provider,
+                    model.model,
+                    self._tool_name,
+                    self._operation,
+                    model.input_tokens,
+                    model.output_tokens,
+                    model.cache_read_tokens,
+                    model.cache_write_tokens,
+                    model.requests,
+                    model.tool_calls,
+                    None if cost is None else str(cost),
+                    "none" if cost is None else "pydantic-ai",
+                    duration_ms,
+                    status,
+                    error_type,
+                    run_id,
+                    parent_run_id,
+                    agent_name if isinstance(agent_name, str) else None,
+                    metadata,
+                )
+            )
+        return rows
 
     def _requested_model(self) -> ModelUsage:
         model = self._kwargs.get("model") or getattr(self._agent, "model", None)
@@ -199,23 +223,6 @@ def _first_run_id(responses: list[Any]) -> str | None:
         if isinstance(run_id, str):
             return run_id
     return None
-
-
-def _record_for(usage: ModelUsage, common: dict[str, Any]) -> UsageRecord:
-    cost = usage.cost
-    return UsageRecord(
-        provider=usage.provider,
-        model=usage.model,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cache_read_tokens=usage.cache_read_tokens,
-        cache_write_tokens=usage.cache_write_tokens,
-        requests=usage.requests,
-        tool_calls=usage.tool_calls,
-        cost_usd=cost,
-        cost_source="pydantic-ai" if cost is not None else "none",
-        **common,
-    )
 
 
 def status_of(error: BaseException) -> RunStatus:

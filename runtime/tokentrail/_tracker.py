@@ -16,11 +16,12 @@ import threading
 import time
 import weakref
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from tokentrail._last_resort import save_unsaved
-from tokentrail._pricing import price_record
+from tokentrail._pricing import may_override_costs, price_record
 from tokentrail._record import UsageRecord
 from tokentrail._warnings import warn_limited
 from tokentrail.stores import (
@@ -32,11 +33,14 @@ from tokentrail.stores import (
     open_sink,
     validate_store,
 )
+from tokentrail.stores._codec import COST_INDEX, Row, record_from_row, record_to_row
+from tokentrail.stores._summary import GroupBy, SummaryRow
 
 logger = logging.getLogger(__name__)
 
 _RETRY_SECONDS = 5.0
 _BATCH_SECONDS = 0.25
+_YIELD_EVERY = 4
 _live_trackers: weakref.WeakSet[UsageTracker] = weakref.WeakSet()
 
 
@@ -57,10 +61,11 @@ class UsageTracker:
         self._store = _store_or_default(store)
         validate_store(self._store)
         self._sink: RecordSink | None = None
+        self._sink_prices = False
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._to_price: list[UsageRecord] = []
-        self._unwritten: list[UsageRecord] = []
+        self._to_price: list[Row] = []
+        self._unwritten: list[Row] = []
         self._busy = False
         self._hurry = False
         self._sleeping = False
@@ -96,43 +101,85 @@ class UsageTracker:
 
     def record(self, records: Sequence[UsageRecord]) -> None:
         """Write `records` to the local sink now; never raises."""
-        if not records:
+        self.record_rows([record_to_row(record) for record in records])
+
+    def record_rows(self, rows: Sequence[Row]) -> None:
+        """Write rows (see `stores._codec`) to the local sink now; never raises.
+
+        This is the whole of what a tracked call waits for, so it does as little as it can:
+        one local write, and a word to the background thread only when it has something new to do.
+        """
+        if not rows:
             return
         try:
             sink = self._open_sink()
-            sink.append(records)
+            append_rows = getattr(sink, "append_rows", None)
+            if append_rows is not None:
+                append_rows(rows)
+            else:
+                sink.append([record_from_row(row) for row in rows])
         except Exception as error:  # noqa: BLE001 - tracking never breaks the caller
             warn_limited(
                 logger,
                 f"append:{id(self)}",
                 "tokentrail: could not write %d usage record(s) to %s (%s: %s); keeping them in "
                 "memory and retrying every %.0f s",
-                len(records),
+                len(rows),
                 self._sink_name(),
                 type(error).__name__,
                 error,
                 _RETRY_SECONDS,
             )
-            self._queue(unwritten=records)
+            self._queue(unwritten=rows)
             return
-        prices_itself = getattr(sink, "prices_before_delivery", False)
-        self._queue(
-            to_price=[] if prices_itself else [r for r in records if r.cost_usd is None],
-            maintenance=True,
+        to_price = (
+            ()
+            if self._sink_prices
+            else [row for row in rows if row[COST_INDEX] is None or may_override_costs()]
         )
+        if not to_price and self._needs_maintenance and self._worker_pid == os.getpid():
+            return  # the worker has not yet taken the last request, and will see these rows too
+        self._queue(to_price=to_price, maintenance=True)
+
+    def summary(
+        self,
+        organization_id: str,
+        start: datetime,
+        end: datetime,
+        group_by: GroupBy = "day",
+    ) -> list[SummaryRow]:
+        """Totals for one organization in `[start, end)`, summed by the store itself.
+
+        Grouped by UTC day, tool, operation or model; the database does the sums, rows are never
+        fetched into Python.
+
+        Records this process wrote are counted; records still waiting in a remote store's outbox
+        are not until they are delivered: call `flush()` first when that matters.
+
+        Raises:
+            TypeError: the store cannot sum its records (a custom store object without `summary`).
+            ValueError: `group_by` is not one of `day`, `tool`, `operation`, `model`.
+        """
+        summary = getattr(self._open_sink(), "summary", None)
+        if summary is None:
+            raise TypeError(f"the store {self._sink_name()} does not offer summaries")
+        rows: list[SummaryRow] = summary(organization_id, start, end, group_by)
+        return rows
 
     def _open_sink(self) -> RecordSink:
         if self._sink is None:
             with self._lock:
                 if self._sink is None:
-                    self._sink = open_sink(self._store)
+                    sink = open_sink(self._store)
+                    self._sink_prices = bool(getattr(sink, "prices_before_delivery", False))
+                    self._sink = sink
         return self._sink
 
     def _queue(
         self,
         *,
-        to_price: Sequence[UsageRecord] = (),
-        unwritten: Sequence[UsageRecord] = (),
+        to_price: Sequence[Row] = (),
+        unwritten: Sequence[Row] = (),
         maintenance: bool = False,
     ) -> None:
         with self._wake:
@@ -174,7 +221,7 @@ class UsageTracker:
                 closing = self._closed
                 to_price, self._to_price = self._to_price, []
                 maintenance, self._needs_maintenance = self._needs_maintenance, False
-                unwritten: list[UsageRecord] = []
+                unwritten: list[Row] = []
                 if hurry or time.monotonic() - last_retry >= _RETRY_SECONDS:
                     unwritten, self._unwritten = self._unwritten, []
                 self._busy = True
@@ -192,12 +239,15 @@ class UsageTracker:
             if closing:
                 return
 
-    def _price(self, records: Sequence[UsageRecord]) -> None:
+    def _price(self, rows: Sequence[Row]) -> None:
         costs = []
-        for record in records:
+        for count, row in enumerate(rows, start=1):
+            record = record_from_row(row)
             priced = price_record(record)
-            if priced.cost_usd is not None:
-                costs.append(PricedCost(record.id, priced.cost_usd, priced.cost_source))
+            if priced is not record and priced.cost_usd is not None:
+                costs.append(PricedCost(priced.id, priced.cost_usd, priced.cost_source))
+            if count % _YIELD_EVERY == 0:
+                time.sleep(0)  # hand the interpreter to callers waiting for it between records
         if not costs:
             return
         try:
@@ -228,17 +278,17 @@ class UsageTracker:
                 error,
             )
 
-    def _retry(self, records: Sequence[UsageRecord]) -> None:
-        if not records:
+    def _retry(self, rows: Sequence[Row]) -> None:
+        if not rows:
             return
         try:
-            self._open_sink().append(records)
+            self._open_sink().append([record_from_row(row) for row in rows])
         except Exception:  # noqa: BLE001 - kept for the next attempt
             with self._wake:
-                self._unwritten[:0] = records
+                self._unwritten[:0] = rows
             return
-        logger.info("tokentrail: wrote %d usage record(s) that had failed before", len(records))
-        self._price([record for record in records if record.cost_usd is None])
+        logger.info("tokentrail: wrote %d usage record(s) that had failed before", len(rows))
+        self._price([row for row in rows if row[COST_INDEX] is None or may_override_costs()])
 
     def _wait_idle(self, timeout: float | None) -> None:
         with self._wake:
@@ -297,9 +347,10 @@ class UsageTracker:
         _live_trackers.discard(self)
         return result
 
-    def _last_attempt(self, records: Sequence[UsageRecord]) -> None:
-        if not records:
+    def _last_attempt(self, rows: Sequence[Row]) -> None:
+        if not rows:
             return
+        records = [record_from_row(row) for row in rows]
         try:
             self._open_sink().append(records)
         except Exception:  # noqa: BLE001 - the unsaved-records file is the last resort

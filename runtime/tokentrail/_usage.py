@@ -7,7 +7,7 @@ Everything is read through `getattr` so the same code serves pydantic-ai 1.0 to 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -59,19 +59,26 @@ def is_model_response(message: Any) -> bool:
 
 
 def usage_by_model(
-    responses: Iterable[Any], default_provider: str = "unknown", default_model: str = "unknown"
+    responses: Iterable[Any], requested: Callable[[], ModelUsage]
 ) -> list[ModelUsage]:
     """Sum the usage of `responses` (and their failed fallback attempts) per (provider, model).
 
-    The defaults name the provider and model of responses that do not say (pydantic-ai 1.x leaves
-    `provider_name` empty for some models, a stream cut before its first chunk has no model
-    name): the requested model's.
+    `requested` gives the requested model, called at most once and only when needed: it names
+    the provider and model of responses that do not say (pydantic-ai 1.x leaves `provider_name`
+    empty for some models, a stream cut before its first chunk has no model name), and it is the
+    single zero-token entry of a run that produced no response.
     """
     totals: dict[tuple[str, str], ModelUsage] = {}
+    fallback: list[ModelUsage] = []
+
+    def default() -> ModelUsage:
+        if not fallback:
+            fallback.append(requested())
+        return fallback[0]
 
     def entry(source: Any) -> ModelUsage:
-        provider = getattr(source, "provider_name", None) or default_provider
-        model = getattr(source, "model_name", None) or default_model
+        provider = getattr(source, "provider_name", None) or default().provider
+        model = getattr(source, "model_name", None) or default().model
         key = (provider, model)
         if key not in totals:
             totals[key] = ModelUsage(provider, model)
@@ -84,7 +91,7 @@ def usage_by_model(
                 entry(attempt).add(usage)
         calls = sum(1 for part in response.parts if getattr(part, "part_kind", "") == "tool-call")
         entry(response).add(response.usage, tool_calls=calls)
-    return list(totals.values())
+    return list(totals.values()) or [default()]
 
 
 def own_responses(messages: list[Any], history: Iterable[Any] | None) -> list[Any]:

@@ -15,8 +15,9 @@ import pytest
 from tests.report.known_rows import KNOWN_ROWS
 
 from tokentrail.report.cli import main
+from tokentrail.stores._codec import record_to_row, row_to_sql_values
 from tokentrail.stores.schema import create_statements
-from tokentrail.stores.sqlite import SQLiteStore, record_row
+from tokentrail.stores.sqlite import SQLiteStore
 
 
 def totals(capsys: pytest.CaptureFixture[str], arguments: list[str]) -> dict[str, Any]:
@@ -138,7 +139,7 @@ def test_postgres_gives_the_same_report_as_sqlite(
         )
         marks = ", ".join(["%s"] * 23)
         for record in KNOWN_ROWS:
-            values = list(record_row(record))
+            values = list(row_to_sql_values(record_to_row(record)))
             values[1] = record.created_at
             connection.execute(f"INSERT INTO token_usage ({columns}) VALUES ({marks})", values)
 

@@ -11,6 +11,7 @@ from pydantic_ai.models.test import TestModel
 
 from tokentrail import UsageTracker, run_agent_sync_with_tracking
 from tokentrail.stores import schema
+from tokentrail.stores.journal import JournaledStore
 from tokentrail.stores.outbox import Outbox
 
 pytestmark = pytest.mark.postgres
@@ -57,7 +58,8 @@ def test_the_tracker_opens_an_outbox_for_a_postgres_url(
 
     sink = open_sink(postgres_url)
     try:
-        assert isinstance(sink, Outbox)
+        assert isinstance(sink, JournaledStore)
+        assert isinstance(sink.store, Outbox)
         assert sink.name.startswith("postgres-127.0.0.1-")
     finally:
         sink.close(1)

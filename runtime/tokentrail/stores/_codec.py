@@ -1,41 +1,94 @@
-"""Turning usage records into outbox text and store rows, and back.
+"""Usage records as rows of plain values, and rows as journal lines, outbox payloads and SQL values.
 
-The outbox keeps each record as one JSON object so that a file written by an older or newer
-tokentrail still reads: unknown keys are ignored and missing ones take the record's defaults.
+A tracked run writes its records on the caller's thread, so that path carries them in the cheapest
+form that still says everything: a *row*, a tuple of JSON values in the table's column order
+(`created_at` as ISO 8601 text, `cost_usd` as decimal text, `request_metadata` as a dict). The
+journal keeps a row as one JSON array; the outbox keeps it as one JSON object, so that a file
+written by an older or newer tokentrail still reads: unknown keys are ignored and missing ones
+take the record's defaults.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from tokentrail._record import COLUMNS, UsageRecord
 
+Row = tuple[Any, ...]
+"""One record's values in `COLUMNS` order, each JSON-safe."""
 
-def _json_default(value: object) -> str:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    # Metadata is meant to be JSON-safe; anything else is kept readable rather than refused.
-    return repr(value)
+COST_INDEX: Final = COLUMNS.index("cost_usd")
+"""Where a row keeps its cost (`None` while unpriced)."""
+
+_METADATA_INDEX: Final = COLUMNS.index("request_metadata")
+_ENCODE: Final = json.JSONEncoder(separators=(",", ":"), default=repr).encode
+
+
+def record_to_row(record: UsageRecord) -> Row:
+    """`record` as a row."""
+    values = [getattr(record, column) for column in COLUMNS]
+    values[COLUMNS.index("created_at")] = record.created_at.isoformat()
+    if record.cost_usd is not None:
+        values[COST_INDEX] = str(record.cost_usd)
+    return tuple(values)
+
+
+def record_from_row(row: Sequence[Any]) -> UsageRecord:
+    """The record a row describes."""
+    return _record(dict(zip(COLUMNS, row, strict=True)))
+
+
+def row_to_line(row: Row) -> str:
+    """A row as one compact JSON array (a journal line, without its line end)."""
+    return _ENCODE(row)
+
+
+def row_from_line(line: str | bytes) -> Row:
+    """The row a journal line holds: a JSON array, or a JSON object written by older versions."""
+    value = json.loads(line)
+    if isinstance(value, dict):
+        return record_to_row(_record(value))
+    if not isinstance(value, list) or len(value) != len(COLUMNS):
+        raise ValueError(f"not a usage row: {str(line)[:80]!r}")
+    return tuple(value)
+
+
+def row_to_payload(row: Row) -> str:
+    """A row as the outbox keeps it: one compact JSON object keyed by column."""
+    return _ENCODE(dict(zip(COLUMNS, row, strict=True)))
+
+
+def row_to_sql_values(row: Row) -> Row:
+    """A row as SQLite values: the metadata as JSON text."""
+    metadata = row[_METADATA_INDEX]
+    if metadata is None:
+        return row
+    values = list(row)
+    values[_METADATA_INDEX] = json.dumps(metadata, sort_keys=True, default=str)
+    return tuple(values)
 
 
 def record_to_json(record: UsageRecord) -> str:
     """One record as a compact JSON object (the outbox's payload)."""
-    values = {column: getattr(record, column) for column in COLUMNS}
-    return json.dumps(values, default=_json_default, separators=(",", ":"))
+    return row_to_payload(record_to_row(record))
 
 
 def record_from_json(payload: str) -> UsageRecord:
-    """The record a payload written by `record_to_json` describes."""
-    values: dict[str, Any] = {
-        key: value for key, value in json.loads(payload).items() if key in COLUMNS
-    }
-    if isinstance(values.get("created_at"), str):
-        values["created_at"] = datetime.fromisoformat(values["created_at"])
-    if values.get("cost_usd") is not None:
-        values["cost_usd"] = Decimal(str(values["cost_usd"]))
-    return UsageRecord(**values)
+    """The record a payload written by `record_to_json` (or a journal line) describes."""
+    value = json.loads(payload)
+    if isinstance(value, list):
+        return record_from_row(value)
+    return _record(value)
+
+
+def _record(values: dict[str, Any]) -> UsageRecord:
+    known = {key: value for key, value in values.items() if key in COLUMNS}
+    if isinstance(known.get("created_at"), str):
+        known["created_at"] = datetime.fromisoformat(known["created_at"])
+    if known.get("cost_usd") is not None:
+        known["cost_usd"] = Decimal(str(known["cost_usd"]))
+    return UsageRecord(**known)

@@ -103,13 +103,20 @@ class _CheckedOnly:
 
 
 def open_remote_sink(store: object, *, connect: bool = True) -> RecordSink:
-    """An outbox in front of the remote store `store` names, its sender thread started.
+    """A journal and an outbox in front of the remote store `store` names, its sender started.
+
+    The caller's write is a journal line; the tracker's background thread moves lines into the
+    outbox, and the outbox's sender delivers them.
 
     With `connect=False` the store is only checked (no outbox file, no thread, no connection).
     """
     remote = open_remote_store(store)
     if not connect:
         return _CheckedOnly(remote.name)
+    from tokentrail.stores.journal import JournaledStore
     from tokentrail.stores.outbox import Outbox
 
-    return Outbox(remote)
+    outbox = Outbox(remote)
+    if outbox.in_memory:
+        return outbox  # the folder is not writable: a journal there could not be written either
+    return JournaledStore(outbox, outbox.journal_folder)

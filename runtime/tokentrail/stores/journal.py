@@ -1,13 +1,14 @@
-"""A per-process journal in front of the embedded store: the cheapest write that survives a crash.
+"""A per-process journal in front of every store: the cheapest write that survives a crash.
 
-A SQLite commit costs the caller 50-150 µs (several pages and locks per transaction). Appending one
-JSON line to a file with a single `write` costs a few microseconds, and once `write` returns the
-line is in the kernel's page cache: it survives a crash of the process, which is the durability
-tokentrail promises. The tracker's background thread then moves journal lines into the SQLite
-store in batches and empties the journal.
+A SQLite commit (the embedded store, or the outbox of a remote store) costs the caller 50-150 µs:
+several pages and locks per transaction. Appending one JSON line to a file with a single `write`
+costs a few microseconds, and once `write` returns the line is in the kernel's page cache: it
+survives a crash of the process, which is the durability tokentrail promises. The tracker's
+background thread then moves journal lines into the store behind the journal in batches and
+empties the journal.
 
-Each process writes its own file, `<database>.journal/<pid>-<random>.jsonl`, and holds an `flock`
-on it for its life. A journal whose lock is free belongs to a process that ended before its lines
+Each process writes its own file, `<folder>/<pid>-<random>.jsonl`, and holds an `flock` on it for
+its life. A journal whose lock is free belongs to a process that ended before its lines
 were moved; the next process that opens the same store adopts it. Records carry their id, and the
 store ignores ids it already has, so a line moved twice is stored once.
 """
@@ -21,29 +22,37 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from tokentrail._record import UsageRecord
-from tokentrail.stores._base import FlushResult, PricedCost
-from tokentrail.stores._codec import record_from_json, record_to_json
-from tokentrail.stores.sqlite import SQLiteStore
+from tokentrail.stores._base import FlushResult, PricedCost, RecordSink
+from tokentrail.stores._codec import Row, record_from_row, record_to_row, row_from_line, row_to_line
+from tokentrail.stores._summary import GroupBy, SummaryRow
 
 logger = logging.getLogger(__name__)
 
 _ADOPT_EVERY_SECONDS = 60.0
+_CHUNK_LINES = 64
+
+
+class _TakesRows(Protocol):
+    def append_rows(self, rows: Sequence[Row]) -> None: ...
 
 
 class JournaledStore:
     """A `RecordSink`: records go to this process's journal file, then into `store`.
 
     Args:
-        store: the SQLite store the journal drains into.
+        store: the sink the journal drains into (the SQLite store, or a remote store's outbox).
+        folder: where the journal files live; one folder per store.
     """
 
-    def __init__(self, store: SQLiteStore) -> None:
+    def __init__(self, store: RecordSink, folder: Path) -> None:
         self._store = store
-        self.folder = store.path.with_name(store.path.name + ".journal")
+        self.folder = folder
         self._write_lock = threading.Lock()
         self._drain_lock = threading.Lock()
         self._descriptor: int | None = None
@@ -51,7 +60,6 @@ class JournaledStore:
         self._owner_pid = 0
         self._drained_offset = 0
         self._waiting = 0
-        self._moved_since_flush = 0
         self._last_adoption = 0.0
 
     @property
@@ -59,9 +67,14 @@ class JournaledStore:
         return self._store.name
 
     @property
-    def path(self) -> Path:
-        """The database the journal drains into."""
-        return self._store.path
+    def store(self) -> RecordSink:
+        """The sink the journal drains into."""
+        return self._store
+
+    @property
+    def prices_before_delivery(self) -> bool:
+        """Whether the store behind the journal prices records itself (see `RecordSink`)."""
+        return bool(getattr(self._store, "prices_before_delivery", False))
 
     def _journal(self) -> int:
         # Called with the write lock held. A forked child opens a journal of its own.
@@ -78,13 +91,17 @@ class JournaledStore:
         return descriptor
 
     def append(self, records: Sequence[UsageRecord]) -> None:
-        data = "".join(record_to_json(record) + "\n" for record in records).encode()
+        self.append_rows([record_to_row(record) for record in records])
+
+    def append_rows(self, rows: Sequence[Row]) -> None:
+        """Write `rows` to this process's journal: one `write`, durable once it returns."""
+        data = "".join([row_to_line(row) + "\n" for row in rows]).encode()
         with self._write_lock:
             descriptor = self._journal()
-            written = 0
+            written = os.write(descriptor, data)
             while written < len(data):
                 written += os.write(descriptor, data[written:])
-            self._waiting += len(records)
+            self._waiting += len(rows)
 
     def drain(self) -> int:
         """Move the journal's lines into the store; returns how many records moved.
@@ -109,18 +126,33 @@ class JournaledStore:
 
         data = os.pread(descriptor, end - start, start)
         complete = data[: data.rfind(b"\n") + 1]
-        records = _decode(complete, self._path)
-        self._store.append(records)
+        moved, offset = 0, start
+        for chunk in _chunks(complete, _CHUNK_LINES):
+            rows, lines = _decode(chunk, self._path)
+            self._store_rows(rows)
+            moved, offset = moved + len(rows), offset + len(chunk)
+            with self._write_lock:
+                self._drained_offset = offset
+                self._waiting -= lines
+            # Small steps, each followed by a pause: a caller waiting for the interpreter gets it
+            # within one step, instead of after CPython's 5 ms switch interval.
+            time.sleep(0)
 
         with self._write_lock:
-            self._drained_offset = start + len(complete)
-            self._waiting -= len(records)
-            self._moved_since_flush += len(records)
             # Nothing was appended meanwhile: start the file over so it never grows for long.
             if os.fstat(descriptor).st_size == self._drained_offset:
                 os.ftruncate(descriptor, 0)
                 self._drained_offset = 0
-        return len(records)
+        return moved
+
+    def _store_rows(self, rows: Sequence[Row]) -> None:
+        if not rows:
+            return
+        store: RecordSink | _TakesRows = self._store
+        if hasattr(store, "append_rows"):
+            store.append_rows(rows)
+        else:
+            self._store.append([record_from_row(row) for row in rows])
 
     def _adopt_orphans(self) -> int:
         moved = 0
@@ -138,23 +170,40 @@ class JournaledStore:
                 continue  # its process is alive
             try:
                 with os.fdopen(descriptor, "rb", closefd=False) as file:
-                    records = _decode(file.read(), orphan)
-                self._store.append(records)
+                    rows, _ = _decode(file.read(), orphan)
+                self._store_rows(rows)
                 orphan.unlink()
             finally:
                 os.close(descriptor)
-            moved += len(records)
-            logger.info("tokentrail: moved %d record(s) left by an ended process", len(records))
+            moved += len(rows)
+            logger.info("tokentrail: moved %d record(s) left by an ended process", len(rows))
         return moved
 
     def set_costs(self, costs: Sequence[PricedCost]) -> None:
         self.drain()  # the records being priced must be in the store first
         self._store.set_costs(costs)
 
-    def maintain(self) -> None:
-        """Move the journal into the store, then checkpoint the store (background thread)."""
+    def summary(
+        self, organization_id: str, start: datetime, end: datetime, group_by: GroupBy = "day"
+    ) -> list[SummaryRow]:
+        """The store's totals, once this process's journal lines are in it.
+
+        Raises:
+            TypeError: the store behind the journal cannot sum its records.
+        """
+        summary = getattr(self._store, "summary", None)
+        if summary is None:
+            raise TypeError(f"the store {self.name} does not offer summaries")
         self.drain()
-        self._store.maintain()
+        rows: list[SummaryRow] = summary(organization_id, start, end, group_by)
+        return rows
+
+    def maintain(self) -> None:
+        """Move the journal into the store, then let the store tidy up (background thread)."""
+        self.drain()
+        maintain = getattr(self._store, "maintain", None)
+        if maintain is not None:
+            maintain()
 
     def flush(self, timeout: float | None = None) -> FlushResult:
         try:
@@ -164,31 +213,46 @@ class JournaledStore:
                 "tokentrail: could not move journal records into %s (%s)", self.name, error
             )
         with self._write_lock:
-            moved, self._moved_since_flush = self._moved_since_flush, 0
             waiting = self._waiting
-        self._store.flush(timeout)
-        return FlushResult(delivered=moved, pending=waiting)
+        result = self._store.flush(timeout)
+        return FlushResult(delivered=result.delivered, pending=result.pending + waiting)
 
     def close(self, timeout: float | None = None) -> FlushResult:
-        result = self.flush(timeout)
+        try:
+            self.drain()
+        except Exception as error:  # noqa: BLE001 - the lines stay for the next process
+            logger.warning(
+                "tokentrail: could not move journal records into %s (%s)", self.name, error
+            )
         with self._write_lock:
+            waiting = self._waiting
             if self._descriptor is not None and self._owner_pid == os.getpid():
-                if result.pending == 0 and self._path is not None:
+                if waiting == 0 and self._path is not None:
                     with contextlib.suppress(FileNotFoundError):
                         self._path.unlink()
                 os.close(self._descriptor)
             self._descriptor = None
-        self._store.close(timeout)
-        return result
+        result = self._store.close(timeout)
+        return FlushResult(delivered=result.delivered, pending=result.pending + waiting)
 
 
-def _decode(data: bytes, path: Path | None) -> list[UsageRecord]:
-    records = []
+def _chunks(data: bytes, size: int) -> Iterator[bytes]:
+    """`data` in pieces of at most `size` whole lines."""
+    lines = data.splitlines(keepends=True)
+    for first in range(0, len(lines), size):
+        yield b"".join(lines[first : first + size])
+
+
+def _decode(data: bytes, path: Path | None) -> tuple[list[Row], int]:
+    """The rows in `data`, and how many lines held a record (readable or not)."""
+    rows = []
+    lines = 0
     for number, line in enumerate(data.splitlines(), start=1):
         if not line.strip():
             continue
+        lines += 1
         try:
-            records.append(record_from_json(line.decode()))
+            rows.append(row_from_line(line))
         except (ValueError, TypeError):
             # Kept in the file's neighbour for inspection; never silently dropped.
             logger.error(
@@ -196,4 +260,4 @@ def _decode(data: bytes, path: Path | None) -> list[UsageRecord]:
             )
             with open(f"{path}.bad", "ab") as bad:
                 bad.write(line + b"\n")
-    return records
+    return rows, lines

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tokentrail._record import UsageRecord
 from tokentrail.stores._base import FlushResult, PricedCost
-from tokentrail.stores._codec import record_to_json
+from tokentrail.stores._codec import Row, record_to_row, row_to_payload
 from tokentrail.stores._outbox_file import OutboxFile, default_outbox_root
 from tokentrail.stores._remote import RemoteStore
 from tokentrail.stores._sender import Pricer, Sender, SenderSettings
@@ -113,11 +113,25 @@ class Outbox:
         """Totals from the store (records still waiting in the outbox are not counted yet)."""
         return self._store.summary(organization_id, start, end, group_by)
 
+    @property
+    def in_memory(self) -> bool:
+        """Whether records wait in memory only (the outbox folder could not be written)."""
+        return self._file.in_memory
+
+    @property
+    def journal_folder(self) -> Path:
+        """Where a journal in front of this outbox keeps its files."""
+        return self._folder / "journal"
+
     def append(self, records: Sequence[UsageRecord]) -> None:
         """Commit `records` to the outbox; they are delivered in the background."""
+        self.append_rows([record_to_row(record) for record in records])
+
+    def append_rows(self, rows: Sequence[Row]) -> None:
+        """Commit rows (see `_codec`) to the outbox; they are delivered in the background."""
         self._check_fork()
-        self._file.append([(record.id, record_to_json(record)) for record in records])
-        self._sender.notify_appended(len(records))
+        self._file.append([(row[0], row_to_payload(row)) for row in rows])
+        self._sender.notify_appended(len(rows))
 
     prices_before_delivery = True
     """The sender prices records without a cost just before delivery (see `set_costs`)."""

@@ -1,0 +1,88 @@
+"""Rows, journal lines and outbox payloads describe the same record, whichever way it travels."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tokentrail import UsageRecord
+from tokentrail._record import COLUMNS, new_record_id
+from tokentrail.stores._codec import (
+    record_from_json,
+    record_from_row,
+    record_to_json,
+    record_to_row,
+    row_from_line,
+    row_to_line,
+    row_to_payload,
+    row_to_sql_values,
+)
+
+names = st.one_of(st.none(), st.text(max_size=20))
+counts = st.integers(min_value=0, max_value=10**9)
+records = st.builds(
+    UsageRecord,
+    created_at=st.datetimes(timezones=st.just(UTC)),
+    user_id=names,
+    organization_id=names,
+    provider=st.text(max_size=20),
+    model=st.text(max_size=20),
+    tool_name=names,
+    input_tokens=counts,
+    output_tokens=counts,
+    cache_read_tokens=counts,
+    requests=counts,
+    cost_usd=st.one_of(st.none(), st.decimals(min_value=0, max_value=10**6, places=10)),
+    status=st.sampled_from(["ok", "error", "cancelled"]),
+    request_metadata=st.one_of(
+        st.none(), st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5))
+    ),
+)
+
+
+@given(records)
+def test_a_record_survives_every_form_it_travels_in(record: UsageRecord) -> None:
+    row = record_to_row(record)
+
+    assert record_from_row(row) == record
+    assert record_from_row(row_from_line(row_to_line(row))) == record
+    assert record_from_json(row_to_payload(row)) == record
+    assert record_from_json(row_to_line(row)) == record
+
+
+def test_a_journal_line_written_by_an_older_version_still_reads() -> None:
+    record = UsageRecord(model="gpt-4o", cost_usd=Decimal("0.25"), created_at=datetime.now(UTC))
+
+    assert record_from_row(row_from_line(record_to_json(record))) == record
+
+
+@pytest.mark.parametrize("line", ["[1, 2]", '"text"', "{not json"])
+def test_a_line_that_is_not_a_row_is_refused(line: str) -> None:
+    with pytest.raises(ValueError, match=r"."):
+        row_from_line(line)
+
+
+def test_sql_values_keep_metadata_as_json_text() -> None:
+    record = UsageRecord(request_metadata={"b": 1, "a": [2]})
+
+    values = dict(zip(COLUMNS, row_to_sql_values(record_to_row(record)), strict=True))
+
+    assert values["request_metadata"] == '{"a": [2], "b": 1}'
+    assert row_to_sql_values(record_to_row(UsageRecord()))[-1] is None
+
+
+def test_record_ids_are_version_4_uuids() -> None:
+    ids = {new_record_id() for _ in range(1000)}
+
+    assert len(ids) == 1000
+    for record_id in ids:
+        parsed = uuid.UUID(record_id)
+        assert str(parsed) == record_id
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert json.loads(json.dumps(record_id)) == record_id
