@@ -18,6 +18,7 @@ _SUBCOMMANDS: Final[dict[str, tuple[str, str]]] = {
     "store": ("tokentrail.stores.cli", "Create, inspect and migrate the token_usage table."),
     "outbox": ("tokentrail.stores.outbox_cli", "Inspect, retry and export undelivered records."),
     "report": ("tokentrail.report.cli", "Show who spent what, from any store."),
+    "doctor": ("tokentrail.doctor.cli", "Check the store, outbox and setup; say what to fix."),
 }
 
 

@@ -1,10 +1,13 @@
 """`tokentrail report`: who spent what, from any store.
 
     tokentrail report [--store URL] [--by KEY[,KEY...]] [--since DATE] [--until DATE]
-                      [--organization ID]... [--format table|csv|json]
+                      [--organization ID]... [--format table|csv|json] [--html FILE]
+                      [--reprice]
 
-Exit codes: 0 the report was printed; 2 a usage error or a store that cannot be read (an
-`error:` line says which).
+`--html FILE` writes one self-contained page with charts instead of printing the report.
+
+Exit codes: 0 the report was printed (or the page written); 2 a usage error or a store that
+cannot be read (an `error:` line says which).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import argparse
 import os
 import sys
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import NoReturn
 
 from tokentrail.report._query import GROUP_KEYS, ReportQuery
@@ -62,6 +66,18 @@ def _parser() -> argparse.ArgumentParser:
         help="only this organization (repeat for several)",
     )
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    parser.add_argument(
+        "--html",
+        metavar="FILE",
+        type=Path,
+        help="write a self-contained HTML page with charts to FILE instead of printing",
+    )
+    parser.add_argument(
+        "--reprice",
+        action="store_true",
+        help="also price the tokens with today's prices (custom prices, then genai-prices) and "
+        "show the difference from the stored cost; the store is not changed",
+    )
     return parser
 
 
@@ -129,6 +145,17 @@ def main(argv: list[str]) -> int:
         print(f"{parser.format_usage().rstrip()}\nerror: {error}", file=sys.stderr)
         return 2
 
+    if arguments.reprice:
+        if arguments.html is not None:
+            print("error: --reprice: cannot be combined with --html", file=sys.stderr)
+            return 2
+        from tokentrail.report._reprice_output import print_repriced
+
+        return print_repriced(_store_url(arguments.store), query, arguments.format, sys.stdout)
+
+    if arguments.html is not None:
+        return _write_html(_store_url(arguments.store), query, arguments.html)
+
     try:
         report = read_report(_store_url(arguments.store), query)
     except ReportError as error:
@@ -141,4 +168,21 @@ def main(argv: list[str]) -> int:
         sys.stdout.write(to_csv(report))
     else:
         write_table(report, sys.stdout)
+    return 0
+
+
+def _write_html(url: str, query: ReportQuery, path: Path) -> int:
+    from tokentrail.report._html import html_page, read_dashboard
+
+    try:
+        page = html_page(read_dashboard(url, query))
+    except ReportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as error:
+        print(f"error: --html: cannot write {path}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    print(f"wrote the report to {path}", file=sys.stderr)
     return 0
