@@ -26,6 +26,8 @@ if TYPE_CHECKING:
         setup_tracking_context,
         tracking_context,
     )
+    from tokentrail._prices import CustomPrice, ModelAlias, PriceTable
+    from tokentrail._prices_config import PriceConfigError
     from tokentrail._record import UsageRecord
     from tokentrail._tracker import UsageTracker
     from tokentrail._wrappers import (
@@ -35,6 +37,12 @@ if TYPE_CHECKING:
         run_agent_stream_with_tracking,
         run_agent_sync_with_tracking,
         run_agent_with_tracking,
+    )
+    from tokentrail.integrations import (
+        TrackingContextMiddleware,
+        WSGITrackingContextMiddleware,
+        bind_tracking_context,
+        tracking_job,
     )
     from tokentrail.stores import FlushResult, StoreConfigurationError
 
@@ -46,6 +54,10 @@ _EXPORTS: dict[str, str] = {
     "propagate_context": "tokentrail._context",
     "setup_tracking_context": "tokentrail._context",
     "tracking_context": "tokentrail._context",
+    "CustomPrice": "tokentrail._prices",
+    "ModelAlias": "tokentrail._prices",
+    "PriceTable": "tokentrail._prices",
+    "PriceConfigError": "tokentrail._prices_config",
     "UsageRecord": "tokentrail._record",
     "UsageTracker": "tokentrail._tracker",
     "run_agent_with_tracking": "tokentrail._wrappers",
@@ -55,16 +67,27 @@ _EXPORTS: dict[str, str] = {
     "run_agent_stream_events_with_tracking": "tokentrail._wrappers",
     "run_agent_iter_with_tracking": "tokentrail._wrappers",
     "FlushResult": "tokentrail.stores",
+    "bind_tracking_context": "tokentrail.integrations",
+    "tracking_job": "tokentrail.integrations",
+    "TrackingContextMiddleware": "tokentrail.integrations",
+    "WSGITrackingContextMiddleware": "tokentrail.integrations",
     "StoreConfigurationError": "tokentrail.stores",
 }
 
 __all__ = [
+    "CustomPrice",
     "FlushResult",
     "IdentityProvider",
+    "ModelAlias",
+    "PriceConfigError",
+    "PriceTable",
     "StoreConfigurationError",
+    "TrackingContextMiddleware",
     "UsageRecord",
     "UsageTracker",
+    "WSGITrackingContextMiddleware",
     "__version__",
+    "bind_tracking_context",
     "configure",
     "propagate_context",
     "run_agent_iter_with_tracking",
@@ -75,6 +98,7 @@ __all__ = [
     "run_agent_with_tracking",
     "setup_tracking_context",
     "tracking_context",
+    "tracking_job",
 ]
 
 
