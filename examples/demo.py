@@ -201,8 +201,8 @@ class Story:
         rewrite = self.tokentrail(
             "rewrite every untracked run",
             "`tokentrail codemod` puts each run through its tracked wrapper, naming the service "
-            "and the operation, and gives each service class the fields that carry who a run "
-            "is for.",
+            "and the operation, gives each service class the fields that carry who a run "
+            "is for, and sets up each per-request service where it is created.",
             ["codemod", "brightwave"],
             expected_code=0,
         )

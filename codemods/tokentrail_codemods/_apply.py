@@ -13,10 +13,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from tokentrail_codemods._callers import is_tracked
 from tokentrail_codemods._names import NameResolver, Naming
+from tokentrail_codemods._outcome import CallerNote, CallerSettings
 from tokentrail_codemods._source import SourceError, read_source, write_atomically
 from tokentrail_codemods._transform import (
     AmbientClass,
@@ -28,8 +30,14 @@ from tokentrail_codemods._transform import (
     rewrite_file,
     skipped_calls,
 )
-from tokentrail_lint.analysis import FileAnalysis, ProjectAnalysis, analyze
-from tokentrail_lint.config import Config
+from tokentrail_lint.analysis import (
+    ContextCapability,
+    CreationKind,
+    FileAnalysis,
+    ProjectAnalysis,
+    analyze,
+)
+from tokentrail_lint.config import Config, find_project_root
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +77,12 @@ class CodemodResult:
     plumbed_classes: list[tuple[Path, str]] = field(default_factory=list)
     skipped: list[SkippedCall] = field(default_factory=list)
     ambient: list[AmbientClass] = field(default_factory=list)
+    callers_set_up: int = 0
+    """Places that create a per-request service and now set up its context."""
+    pages_bound: int = 0
+    """Pages that now bind the ambient context at their top."""
+    caller_notes: list[CallerNote] = field(default_factory=list)
+    """Places that create or use tracked services and need a person (or another PATH)."""
     errors: list[FileError] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent in `analysis`, `read`, `rewrite` and `write`."""
@@ -95,6 +109,7 @@ def apply(
     config: Config | None = None,
     progress: ProgressCallback | None = None,
     use_cache: bool = True,
+    callers: bool = False,
 ) -> CodemodResult:
     """Rewrite the untracked agent runs in the Python files under `paths`.
 
@@ -108,26 +123,42 @@ def apply(
         config: The settings; read from the root's `pyproject.toml` when not given.
         progress: Told how many files are done as rewrites finish.
         use_cache: Let the analysis keep its index cache under the project root.
+        callers: Also do caller plumbing: set up the context where per-request services are
+            created, and bind it at the top of pages (what `tokentrail codemod` does unless
+            `--no-callers`; `check --fix` never does).
 
     Raises:
         ConfigError: the configuration is broken.
         FileNotFoundError: a path does not exist.
     """
     started = time.perf_counter()
-    project = analyze(list(paths), root=root, config=config, use_cache=use_cache)
+    selected = list(paths)
+    if callers:
+        # Services are created anywhere in the project: look at all of it, write only PATHs.
+        root = root if root is not None else find_project_root(paths[0] if paths else Path.cwd())
+        selected.append(root)
+    project = analyze(
+        selected, root=root, config=config, use_cache=use_cache, services_to_come=callers
+    )
     result = CodemodResult(root=project.root, written=write)
     result.timings["analysis"] = time.perf_counter() - started
 
     given = [Path(os.path.abspath(path)) for path in paths]
     settings = rewrite_settings(project, update_names=update_names)
+    if callers:
+        settings = replace(settings, callers=caller_settings(project, given))
 
     work: list[FileAnalysis] = []
     for analysis in project.files:
         if not _is_under(analysis.path, given):
+            if settings.callers is not None:
+                result.caller_notes += _elsewhere(analysis, settings.callers, project.root)
             continue  # the analysis reads the whole project; only PATHs are rewritten
         if analysis.error is not None:
             result.errors.append(FileError(analysis.path, analysis.error))
-        elif needs_rewrite(analysis.runs, update_names=update_names):
+        elif needs_rewrite(analysis.runs, update_names=update_names) or (
+            settings.callers is not None and analysis.callers is not None
+        ):
             work.append(analysis)
         else:
             result.skipped += skipped_calls(analysis.runs)
@@ -137,6 +168,8 @@ def apply(
         _collect(outcome, result)
     if write:
         _write_all(result)
+        result.caller_notes = [_as_written(note, result) for note in result.caller_notes]
+    result.caller_notes.sort(key=lambda note: (note.path, note.line, note.column))
     result.changed.sort(key=lambda change: change.path)
     result.errors.sort(key=lambda error: error.path)
     return result
@@ -161,6 +194,55 @@ def rewrite_settings(project: ProjectAnalysis, *, update_names: bool) -> Setting
     )
 
 
+def caller_settings(project: ProjectAnalysis, given: list[Path]) -> CallerSettings:
+    """The classes that have or now receive plumbing, and the configured helper functions."""
+    tracked: set[str] = set()
+    for analysis in project.files:
+        module = project.modules.get(analysis.path)
+        if module is None or not _is_under(analysis.path, given):
+            continue
+        for facts in analysis.classes:
+            if facts.capability is not ContextCapability.CANNOT_HOLD:
+                tracked.add(f"{module}.{facts.name}")
+    config = project.config
+    setup_module, _, setup_function = config.setup_import.partition(":")
+    identity = None
+    if config.identity_function is not None:
+        identity_module, _, identity_function = config.identity_function.partition(":")
+        identity = (identity_module, identity_function)
+    return CallerSettings(
+        tracked_classes=frozenset(tracked),
+        setup=(setup_module, setup_function or "setup_tracking_context"),
+        identity=identity,
+    )
+
+
+def _elsewhere(analysis: FileAnalysis, settings: CallerSettings, root: Path) -> list[CallerNote]:
+    """Per-request creations outside PATHs that still need their setup: say how to reach them."""
+    if analysis.callers is None:
+        return []
+    notes = []
+    for site in analysis.callers.creations:
+        if (
+            site.kind in (CreationKind.ASSIGNMENT, CreationKind.GETTER, CreationKind.INLINE)
+            and not site.set_up
+            and site.rewritable
+            and site.scope.function_name is not None
+            and is_tracked(site, settings)
+            and "TT004" not in site.suppressed_codes
+        ):
+            try:
+                shown = analysis.path.relative_to(root)
+            except ValueError:
+                shown = analysis.path
+            message = (
+                f"creates {site.class_name.rpartition('.')[2]} without its context, outside the"
+                f" given paths: run `tokentrail codemod {shown}`"
+            )
+            notes.append(CallerNote(analysis.path, site.span.line, site.span.column, message))
+    return notes
+
+
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     rewrite: FileRewrite | None
@@ -180,7 +262,13 @@ def _rewrite_path(analysis: FileAnalysis, settings: Settings) -> _Outcome:
     read = time.perf_counter()
     try:
         rewrite = rewrite_file(
-            analysis.path, source.text, source.newline, analysis.runs, analysis.classes, settings
+            analysis.path,
+            source.text,
+            source.newline,
+            analysis.runs,
+            analysis.classes,
+            settings,
+            analysis.callers,
         )
         encoded = source.encode(rewrite.text) if rewrite.text is not None else None
     except (RewriteError, SourceError) as error:
@@ -229,6 +317,9 @@ def _collect(outcome: _Outcome, result: CodemodResult) -> None:
     result.plumbed_classes += [(rewrite.path, name) for name in rewrite.plumbed_classes]
     result.skipped += rewrite.skipped
     result.ambient += rewrite.ambient
+    result.callers_set_up += rewrite.callers_set_up
+    result.pages_bound += rewrite.pages_bound
+    result.caller_notes += rewrite.caller_notes
     if rewrite.text is not None and outcome.encoded is not None:
         result.changed.append(
             ChangedFile(rewrite.path, outcome.before, rewrite.text, outcome.encoded)
@@ -248,6 +339,16 @@ def _write_all(result: CodemodResult) -> None:
     logger.info("wrote %d files", len(written))
     result.changed = written
     result.timings["write"] = time.perf_counter() - started
+
+
+def _as_written(note: CallerNote, result: CodemodResult) -> CallerNote:
+    """A note about a file that was written points at the place in its new text."""
+    if note.rewritten_position is None or all(
+        change.path != note.path for change in result.changed
+    ):
+        return note
+    line, column = note.rewritten_position
+    return replace(note, line=line, column=column, rewritten_position=None)
 
 
 def _is_under(path: Path, roots: list[Path]) -> bool:

@@ -75,6 +75,20 @@ class ImportPlan:
         self._wanted: dict[str, list[str]] = {}
         self._qualified_modules: list[str] = []
 
+    @property
+    def code_start(self) -> int:
+        """Where the first statement after the docstring and the imports begins."""
+        return self._code_start
+
+    @property
+    def header_end(self) -> int:
+        """Where the docstring and the imports at the top end (0 when there are none)."""
+        return max((statement.end for statement in self._statements), default=0)
+
+    def blank_lines_after(self, position: int) -> str:
+        """The blank lines a new statement needs before the code at `position`."""
+        return self._blank_lines_after(position)
+
     def reference(self, module: str, name: str, *, annotation_only: bool = False) -> str:
         """The expression that names `module.name` in this file, importing it if needed.
 

@@ -38,6 +38,31 @@ class AmbientClass:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class CallerNote:
+    """A place that creates or uses a tracked service and needs a person's attention."""
+
+    path: Path
+    line: int
+    column: int
+    message: str
+    """What is wrong and what to do, in words for the summary."""
+    rewritten_position: tuple[int, int] | None = None
+    """(line, column) of the same place in the rewritten file, when the rewrite moved it."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallerSettings:
+    """What caller plumbing needs from the project (`None` in `Settings` with `--no-callers`)."""
+
+    tracked_classes: frozenset[str]
+    """Dotted names of the classes that have, or in this run receive, `set_tracking_context`."""
+    setup: tuple[str, str]
+    """(module, function) of the setup function the plumbing calls."""
+    identity: tuple[str, str] | None = None
+    """(module, function) of the project's identity function, from `identity-function`."""
+
+
 @dataclass(slots=True)
 class FileRewrite:
     """What the rewrite of one file did; `text` is `None` when nothing changed."""
@@ -51,6 +76,11 @@ class FileRewrite:
     plumbed_classes: list[str] = field(default_factory=list)
     skipped: list[SkippedCall] = field(default_factory=list)
     ambient: list[AmbientClass] = field(default_factory=list)
+    callers_set_up: int = 0
+    """Places that create a per-request service and now set up its context."""
+    pages_bound: int = 0
+    """Pages that now bind the ambient context at their top."""
+    caller_notes: list[CallerNote] = field(default_factory=list)
 
 
 class RewriteError(Exception):
@@ -65,3 +95,4 @@ class Settings:
     line_length: int
     first_party: frozenset[str]
     update_names: bool = False
+    callers: CallerSettings | None = None

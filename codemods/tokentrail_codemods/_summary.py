@@ -29,6 +29,14 @@ def summary_lines(result: CodemodResult, cwd: Path) -> list[str]:
         names = ", ".join(name for _, name in result.plumbed_classes)
         classes = _count(len(result.plumbed_classes), "class", "classes")
         lines.append(f"{classes} given tracking context fields: {names}.")
+    if result.callers_set_up:
+        places = _count(result.callers_set_up, "place")
+        lines.append(f"{places} that create a per-request service now set up its context.")
+    if result.pages_bound:
+        verb = "binds" if result.pages_bound == 1 else "bind"
+        pages = _count(result.pages_bound, "page")
+        lines.append(f"{pages} now {verb} the tracking context at the top.")
+    lines += _caller_lines(result, cwd)
     lines += _ambient_lines(result, cwd)
     lines += _skipped_lines(result, cwd)
 
@@ -50,6 +58,19 @@ def _ambient_lines(result: CodemodResult, cwd: Path) -> list[str]:
     for entry in result.ambient:
         reason = entry.reason or "it cannot take new attributes"
         lines.append(f"  {display_path(entry.path, cwd)}: {entry.name}: {reason}")
+    return lines
+
+
+def _caller_lines(result: CodemodResult, cwd: Path) -> list[str]:
+    if not result.caller_notes:
+        return []
+    count = len(result.caller_notes)
+    if count == 1:
+        lines = ["1 place that creates or uses a tracked service needs your attention:"]
+    else:
+        lines = [f"{count} places that create or use a tracked service need your attention:"]
+    for note in result.caller_notes:
+        lines.append(f"  {display_path(note.path, cwd)}:{note.line}:{note.column}: {note.message}")
     return lines
 
 

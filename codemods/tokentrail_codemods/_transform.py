@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Final
 
 import libcst as cst
 
+from tokentrail_codemods._callers import CallerPlumbing
 from tokentrail_codemods._calls import (
     CallShapeError,
     LineContext,
@@ -26,6 +28,7 @@ from tokentrail_codemods._imports import ImportPlan
 from tokentrail_codemods._lines import LineIndex
 from tokentrail_codemods._outcome import (
     AmbientClass,
+    CallerNote,
     FileRewrite,
     RewriteError,
     Settings,
@@ -34,7 +37,13 @@ from tokentrail_codemods._outcome import (
 )
 from tokentrail_codemods._services import RUNTIME_MODULE, Services
 from tokentrail_codemods._with_items import parenthesized_items
-from tokentrail_lint.analysis.model import WRAPPER_FOR_METHOD, ClassFacts, RunSite, Verdict
+from tokentrail_lint.analysis.model import (
+    WRAPPER_FOR_METHOD,
+    CallerFacts,
+    ClassFacts,
+    RunSite,
+    Verdict,
+)
 
 __all__ = [
     "AmbientClass",
@@ -83,6 +92,7 @@ def rewrite_file(
     runs: list[RunSite],
     classes: list[ClassFacts],
     settings: Settings,
+    callers: CallerFacts | None = None,
 ) -> FileRewrite:
     """Rewrite the untracked agent runs of one file and give their classes the plumbing.
 
@@ -105,7 +115,14 @@ def rewrite_file(
     )
     edits += call_edits
     edits += services.edits(result)
-    if not call_edits and not result.renamed:
+    caller_edits: list[Edit] = []
+    if callers is not None and settings.callers is not None:
+        plumbing = CallerPlumbing(
+            index, newline, imports, settings.callers, result, settings.line_length
+        )
+        caller_edits = plumbing.edits(callers)
+    edits += caller_edits
+    if not call_edits and not result.renamed and not caller_edits:
         return result
     edits += imports.edits()
 
@@ -115,7 +132,26 @@ def rewrite_file(
         raise RewriteError(f"{path}: {error}; the file was left unchanged") from error
     _ensure_parses(path, text, rewritten)
     result.text = rewritten if rewritten != text else None
+    if result.caller_notes and result.text is not None:
+        result.caller_notes = _moved_notes(result.caller_notes, index, edits, rewritten)
     return result
+
+
+def _moved_notes(
+    notes: list[CallerNote], index: LineIndex, edits: list[Edit], rewritten: str
+) -> list[CallerNote]:
+    """Give each note its position in the rewritten text too (written files report that one)."""
+    after = LineIndex(rewritten)
+    moved = []
+    for note in notes:
+        offset = index.offset(note.line, note.column)
+        shift = sum(
+            len(edit.text) - (edit.end - edit.start) for edit in edits if edit.end <= offset
+        )
+        line = after.line_of(offset + shift)
+        column = offset + shift - after.line_start(line) + 1
+        moved.append(replace(note, rewritten_position=(line, column)))
+    return moved
 
 
 def _wants_rewrite(site: RunSite, result: FileRewrite) -> bool:

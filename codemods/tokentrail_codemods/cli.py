@@ -57,9 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-callers",
         action="store_true",
-        help="reserved: caller plumbing (passing context where services are created) is not"
-        " implemented yet, so callers are never edited; the flag is accepted so scripts can"
-        " already pass it",
+        help="leave the places that create services alone (by default they set up each"
+        " per-request service's context, and pages bind the ambient context)",
     )
     parser.add_argument(
         "--update-names",
@@ -85,6 +84,7 @@ def main(argv: Sequence[str]) -> int:
                 update_names=arguments.update_names,
                 jobs=arguments.jobs,
                 progress=progress,
+                callers=not arguments.no_callers,
             )
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -96,9 +96,15 @@ class Config:
     operation_overrides: Mapping[str, str] = field(default_factory=_empty_mapping, hash=False)
     """Dotted method or function name -> `operation=` literal."""
     setup_import: str = "tokentrail"
-    """Module that provides `setup_tracking_context` to the caller plumbing."""
+    """Where the caller plumbing imports its setup function from: a module that provides
+    `setup_tracking_context`, or `module:function` for a project's own helper."""
+    identity_function: str | None = None
+    """`module:function` returning `(user_id, organization_id)` for the current request or
+    session; the caller plumbing binds it at the top of pages that use tracked services."""
     line_length: int = DEFAULT_LINE_LENGTH
     """From `[tool.tokentrail]`, else ruff's, else black's `line-length`, else 88."""
+    prices: Mapping[str, Any] = field(default_factory=_empty_mapping, hash=False)
+    """`[tool.tokentrail.prices]`, checked here and used by the runtime (see docs/prices.md)."""
     source: Path | None = None
     """The `pyproject.toml` the settings came from (`None`: defaults only)."""
 
@@ -180,6 +186,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"{path}: is not valid TOML ({error}); fix the file and run again.", path=path
         ) from error
+    except UnicodeDecodeError as error:  # TOML files are UTF-8; tomllib lets this escape
+        raise ConfigError(
+            f"{path}: is not valid TOML (not UTF-8 at byte {error.start}); save it as UTF-8 "
+            "and run again.",
+            path=path,
+        ) from error
 
 
 def _formatter_line_length(root: Path, tool: dict[str, Any], pyproject: Path) -> int:
@@ -253,6 +265,23 @@ def _string(value: object, key: str, path: Path) -> str:
     return value
 
 
+def _import_target(value: object, key: str, path: Path) -> str:
+    """`package.module` or `package.module:function`, checked for shape only (never imported)."""
+    text = _string(value, key, path)
+    module, _, function = text.partition(":")
+    parts = [*module.split("."), *([function] if function or ":" in text else [])]
+    if not all(part.isidentifier() for part in parts):
+        raise _type_error(key, path, 'a dotted module name, optionally ":function"', value)
+    return text
+
+
+def _identity_function(value: object, key: str, path: Path) -> str:
+    text = _import_target(value, key, path)
+    if ":" not in text:
+        raise _type_error(key, path, '"package.module:function"', value)
+    return text
+
+
 def _tool_name_style(value: object, key: str, path: Path) -> str:
     if value not in ("module", "class"):
         raise _type_error(key, path, '"module" or "class"', value)
@@ -274,6 +303,17 @@ def _per_file_ignores(value: object, key: str, path: Path) -> Mapping[str, froze
     )
 
 
+def _prices(value: object, key: str, path: Path) -> Mapping[str, Any]:
+    """Custom prices, checked by the runtime's own stdlib-only validator (no pydantic-ai)."""
+    from tokentrail._prices_config import PriceConfigError, parse_price_table
+
+    try:
+        parse_price_table(value, key)
+    except PriceConfigError as error:
+        raise ConfigError(f"{path}: {error}.", key=error.key, path=path) from None
+    return MappingProxyType(dict(_table(value, key, path)))
+
+
 _PARSERS: Final[dict[str, Callable[[object, str, Path], object]]] = {
     "agent-types": _string_set,
     "agent-factories": _string_set,
@@ -289,6 +329,8 @@ _PARSERS: Final[dict[str, Callable[[object, str, Path], object]]] = {
     "tool-name": _tool_name_style,
     "tool-name-overrides": _string_mapping,
     "operation-overrides": _string_mapping,
-    "setup-import": _string,
+    "setup-import": _import_target,
+    "identity-function": _identity_function,
     "line-length": _positive_int,
+    "prices": _prices,
 }

@@ -49,7 +49,7 @@ def test_each_step_is_announced_in_order(demo_run: tuple[str, Path]) -> None:
     announced = re.findall(r"^== Step (\d+): (.+)$", output, flags=re.MULTILINE)
     assert announced == [(str(number), title) for number, title in enumerate(STEPS, start=1)]
     assert "-> 9 untracked agent runs found" in output
-    assert "8 files changed, 9 calls rewritten" in output
+    assert "9 files changed, 9 calls rewritten" in output
     assert "All checks passed." in output
     assert re.search(r"^\s+TOTAL\s+9\s+9\s+0\s+0\s+100\.0%$", output, flags=re.MULTILINE)
     assert "\x1b[" not in output

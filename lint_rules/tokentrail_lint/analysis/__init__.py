@@ -19,12 +19,16 @@ from tokentrail_lint.analysis._project import analyze_project
 from tokentrail_lint.analysis.model import (
     RUN_METHODS,
     WRAPPER_FOR_METHOD,
+    CallerFacts,
     ClassFacts,
     ContextCapability,
+    CreationKind,
     EntryPointSite,
     FileAnalysis,
     RunSite,
     Scope,
+    ServiceCreation,
+    ServiceUse,
     Span,
     Verdict,
 )
@@ -33,13 +37,17 @@ from tokentrail_lint.config import Config, find_project_root, load_config
 __all__ = [
     "RUN_METHODS",
     "WRAPPER_FOR_METHOD",
+    "CallerFacts",
     "ClassFacts",
     "ContextCapability",
+    "CreationKind",
     "EntryPointSite",
     "FileAnalysis",
     "ProjectAnalysis",
     "RunSite",
     "Scope",
+    "ServiceCreation",
+    "ServiceUse",
     "Span",
     "Verdict",
     "analyze",
@@ -72,6 +80,7 @@ def analyze(
     root: Path | None = None,
     config: Config | None = None,
     use_cache: bool = True,
+    services_to_come: bool = False,
 ) -> ProjectAnalysis:
     """Analyse the Python files under `paths` against the whole project.
 
@@ -90,6 +99,9 @@ def analyze(
         root: The project root; found from the first path when not given.
         config: The settings; read from the root's `pyproject.toml` when not given.
         use_cache: Read and write the index cache in `<root>/.tokentrail/cache/`.
+        services_to_come: Also report where classes that receive `set_tracking_context` in
+            this codemod run are created (`FileAnalysis.callers`), not only classes that have
+            it already; costs a second look at the files that can create services.
 
     Raises:
         ConfigError: the configuration is broken (only when `config` is not given).
@@ -100,5 +112,7 @@ def analyze(
     root = root.absolute()
     if config is None:
         config = load_config(root)
-    files, modules = analyze_project(paths, root=root, config=config, use_cache=use_cache)
+    files, modules = analyze_project(
+        paths, root=root, config=config, use_cache=use_cache, services_to_come=services_to_come
+    )
     return ProjectAnalysis(root=root, config=config, files=files, modules=modules)

@@ -25,7 +25,7 @@ from tokentrail_lint.analysis._summary import ModuleSummary
 
 logger = logging.getLogger(__name__)
 
-FORMAT: Final = 1
+FORMAT: Final = 2
 """Bump when the summary's shape changes."""
 CACHE_DIRECTORY: Final = Path(".tokentrail") / "cache"
 _FILE_NAME: Final = "index.marshal"

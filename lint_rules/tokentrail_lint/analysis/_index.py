@@ -9,7 +9,9 @@ reads everything and parses only what might matter, decided on text:
    candidate module (every form of import does: `import a.b`, `from a import b`,
    `from .b import c`), repeated until nothing new joins. Anything else cannot import an agent,
    even indirectly.
-3. A candidate's summary (imports, bindings, classes) comes from the cache or from parsing it.
+3. A file that mentions `tracking_context` is a candidate too (not a seed): its summary says
+   which of its functions open the ambient context, for the caller plumbing.
+4. A candidate's summary (imports, bindings, classes) comes from the cache or from parsing it.
 
 A file is *relevant*, and is analysed in depth, when it is a seed or a candidate that imports a
 candidate module.
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Final
 
 from tokentrail_lint.analysis._cache import SummaryCache, content_key
+from tokentrail_lint.analysis._deep import with_deep_recursion
 from tokentrail_lint.analysis._modules import is_package, module_names
 from tokentrail_lint.analysis._source import ParsedSource, SourceError, decode, parse
 from tokentrail_lint.analysis._summary import ModuleSummary, failed_summary, summarize
@@ -33,6 +36,7 @@ from tokentrail_lint.config import Config
 logger = logging.getLogger(__name__)
 
 _SEED_WORDS: Final = (b"pydantic_ai", b"_with_tracking")
+_CONTEXT_WORD: Final = b"tracking_context"
 _IMPORT_STATEMENT: Final = re.compile(
     rb"\bfrom[ \t]+[\w.]+[ \t]+import[ \t]*\([^)]*\)|\b(?:from|import)\b[^\n]*"
 )
@@ -81,6 +85,11 @@ class ProjectIndex:
             for item in frontier:
                 item.candidate = True
             pending = [item for item in pending if not item.candidate]
+        for item in pending:
+            # A sign-in helper that opens `tracking_context(...)`: its summary tells the caller
+            # plumbing that code inside `with signed_in(...)` has its context set.
+            if not item.candidate and _CONTEXT_WORD in (item.data or b""):
+                item.candidate = True
         logger.debug(
             "index: %d files, %d seeds, %d candidates",
             len(self._files),
@@ -100,6 +109,10 @@ class ProjectIndex:
             for name, named in self._by_name.items():
                 self._names_by_path.setdefault(named, set()).add(name)
         return self._names_by_path.get(path, set())
+
+    def any_file_mentions(self, word: bytes) -> bool:
+        """Whether any project file's text holds `word` (a byte scan, no parsing)."""
+        return any(word in (item.data or b"") for item in self._files.values())
 
     def summary(self, module: str) -> ModuleSummary | None:
         """A candidate module's summary; `None` for files that cannot hold agents."""
@@ -123,8 +136,16 @@ class ProjectIndex:
         parsed = self.parsed(project_file.path)
         if isinstance(parsed, SourceError):
             return failed_summary(str(parsed))
-        try:
+
+        def summary() -> ModuleSummary:
             return summarize(parsed.tree, project_file.module, is_package(project_file.path))
+
+        try:
+            return summary()
+        except RecursionError:
+            pass
+        try:
+            return with_deep_recursion(summary)
         except RecursionError:
             return failed_summary("nested too deeply to analyse")
 

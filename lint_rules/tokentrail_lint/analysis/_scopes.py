@@ -117,8 +117,8 @@ class ScopeIndex:
         self._module = Enclosing(module_frame, "", ())
         self._levels: dict[int, Enclosing] = {}
 
-    def enclosing(self, call: ast.Call) -> Enclosing:
-        """The scopes around `call`, outermost first, with their bindings."""
+    def enclosing(self, call: ast.expr) -> Enclosing:
+        """The scopes around `call` (or any expression), outermost first, with their bindings."""
         start = (call.lineno, call.col_offset)
         end = (call.end_lineno or call.lineno, call.end_col_offset or call.col_offset)
         chain = sorted(

@@ -25,6 +25,10 @@ class FunctionSummary(TypedDict):
     returns: list[Expr]
     """The annotation's type, or else the `return` values with local names followed."""
     is_property: bool
+    decorators: list[Expr]
+    """Each decorator (the callee when called), for telling cached getters apart."""
+    sets_context: bool
+    """The body calls `tracking_context` or `bind_tracking_context` (a sign-in helper)."""
 
 
 class ClassSummary(TypedDict):
@@ -76,6 +80,7 @@ def failed_summary(message: str) -> ModuleSummary:
 
 
 _COMPOUND_BODIES = ("body", "orelse", "finalbody", "handlers")
+_CONTEXT_SETTERS = frozenset({"tracking_context", "bind_tracking_context"})
 
 
 class _Definitions:
@@ -84,6 +89,10 @@ class _Definitions:
     def __init__(self, context: ModuleContext, summary: ModuleSummary) -> None:
         self.context = context
         self.summary = summary
+        self.may_set_context = any(
+            name == "tokentrail" or name.rpartition(".")[2] in _CONTEXT_SETTERS
+            for name in context.imports
+        )
 
     def walk(self, body: list[ast.stmt], prefix: str, owner: ClassSummary | None) -> None:
         for node in body:
@@ -139,6 +148,8 @@ class _Definitions:
         self.summary["functions"][qualname] = FunctionSummary(
             returns=returns,
             is_property=bool(decorators & {"property", "cached_property"}),
+            decorators=[_decorator(decorator)[0] for decorator in node.decorator_list],
+            sets_context=self.may_set_context and _sets_context(node),
         )
         if owner is not None:
             owner["methods"].append(node.name)
@@ -147,6 +158,13 @@ class _Definitions:
                     localize(value, local) for value in values
                 )
         self.walk(node.body, qualname + ".", None)
+
+
+def _sets_context(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return any(
+        isinstance(inner, ast.Call) and terminal_name(inner.func) in _CONTEXT_SETTERS
+        for inner in ast.walk(node)
+    )
 
 
 def _decorator(node: ast.expr) -> tuple[Expr, list[str]]:

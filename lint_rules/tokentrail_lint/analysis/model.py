@@ -142,3 +142,91 @@ class FileAnalysis:
     classes: list[ClassFacts] = field(default_factory=list)
     error: str | None = None
     """Set when the file could not be read or parsed (TT000); the other lists are then empty."""
+    callers: CallerFacts | None = None
+    """Where the file creates or obtains tracked services; `None` when it does neither."""
+
+
+class CreationKind(enum.Enum):
+    """How a place that creates a tracked service keeps the instance (caller plumbing, TT004)."""
+
+    ASSIGNMENT = "assignment"
+    """`service = ScriptService(...)` inside a function: one instance per call, per request."""
+    GETTER = "getter"
+    """`return ScriptService(...)` in a plain function (a getter or a dependency provider)."""
+    CACHED_GETTER = "cached-getter"
+    """Created inside a function whose result is cached (`functools.cache`, `st.cache_resource`)."""
+    SHARED = "shared"
+    """A module-level instance, or one kept in a module global or an attribute (`app.state`)."""
+    INLINE = "inline"
+    """`ScriptService(...).generate(...)`: created and used at once."""
+    OTHER = "other"
+    """Anything else (an argument, `self.helper = ...`, a lambda): left to its owner."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCreation:
+    """One call that creates an instance of a project class that may hold a tracking context.
+
+    `class_name` is the class's dotted name (`app.services.ScriptService`). The class is a
+    *tracked service* when `has_plumbing` is true, or when this codemod run gives it the plumbing.
+    """
+
+    path: Path
+    span: Span
+    """The class call itself."""
+    class_name: str
+    kind: CreationKind
+    scope: Scope
+    has_plumbing: bool
+    lineage: tuple[str, ...]
+    """The class and the project classes it inherits from, dotted, the class first."""
+    statement: Span
+    """The statement holding the call, from its first character to its last."""
+    target: str | None = None
+    """The local name an `ASSIGNMENT` binds."""
+    set_up: bool = False
+    """`setup_tracking_context(...)` or `.set_tracking_context(...)` is already called on it."""
+    ambient: bool = False
+    """The enclosing function or module visibly sets the ambient context (`tracking_context`,
+    `bind_tracking_context`, `@tracking_job`)."""
+    rewritable: bool = False
+    """The statement stands on its own lines in a function body, so lines can go around it."""
+    taken_names: frozenset[str] = frozenset()
+    """Names already bound in the enclosing scopes, to pick a fresh local name."""
+    suppressed_codes: frozenset[str] = frozenset()
+    owner: str | None = None
+    """Inside a method of another tracked service: that class, dotted (its context is passed on)."""
+    owner_instance: str | None = None
+    """The name of that method's instance parameter (`self`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceUse:
+    """A call of a getter of a tracked service, or a module-level use of a shared instance."""
+
+    path: Path
+    span: Span
+    class_name: str
+    scope: Scope
+    has_plumbing: bool
+    lineage: tuple[str, ...]
+    shared: bool
+    """The instance is shared between users (a cached getter's result, a module-level instance)."""
+    getter: str | None = None
+    """The getter's dotted name; `None` for a module-level instance used directly."""
+    set_up: bool = False
+    """Its context is set with `setup_tracking_context(...)` / `.set_tracking_context(...)`."""
+    ambient: bool = False
+    suppressed_codes: frozenset[str] = frozenset()
+    defines: bool = False
+    """A module-level `name = get_service()`: it defines a singleton rather than using one."""
+
+
+@dataclass(slots=True)
+class CallerFacts:
+    """Where a file creates or obtains tracked services, for caller plumbing and TT004."""
+
+    creations: list[ServiceCreation] = field(default_factory=list)
+    uses: list[ServiceUse] = field(default_factory=list)
+    binds_at_module_level: bool = False
+    """Module-level code calls `bind_tracking_context(...)` (or opens a `tracking_context`)."""

@@ -1,7 +1,4 @@
-"""The checker's rules, one module per code.
-
-TT004 (a tracked service created without context) is reserved: it arrives with caller plumbing.
-"""
+"""The checker's rules, one module per code."""
 
 from __future__ import annotations
 
@@ -12,6 +9,7 @@ from tokentrail_lint.rules import (
     tt001_untracked_run,
     tt002_stale_operation,
     tt003_class_without_context,
+    tt004_service_without_context,
     tt005_unreachable_entry_point,
     tt006_unresolved_call,
 )
@@ -22,13 +20,14 @@ ALL_RULES: Final[tuple[Rule, ...]] = (
     tt001_untracked_run.RULE,
     tt002_stale_operation.RULE,
     tt003_class_without_context.RULE,
+    tt004_service_without_context.RULE,
     tt005_unreachable_entry_point.RULE,
     tt006_unresolved_call.RULE,
 )
 
 RULES_BY_CODE: Final[dict[str, Rule]] = {rule.code: rule for rule in ALL_RULES}
 
-RESERVED_CODES: Final[frozenset[str]] = frozenset({"TT004"})
+RESERVED_CODES: Final[frozenset[str]] = frozenset()
 """Codes that exist in the contract but have no rule yet; selecting them is not an error."""
 
 __all__ = ["ALL_RULES", "RESERVED_CODES", "RULES_BY_CODE", "Problem", "Rule"]

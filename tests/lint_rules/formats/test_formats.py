@@ -112,9 +112,17 @@ def test_sarif_carries_what_code_scanning_needs(
     assert run["columnKind"] == "unicodeCodePoints"
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == project_root.resolve().as_uri() + "/"
     rules = run["tool"]["driver"]["rules"]
-    assert [rule["id"] for rule in rules] == ["TT000", "TT001", "TT002", "TT003", "TT005", "TT006"]
+    assert [rule["id"] for rule in rules] == [
+        "TT000",
+        "TT001",
+        "TT002",
+        "TT003",
+        "TT004",
+        "TT005",
+        "TT006",
+    ]
     assert rules[2]["defaultConfiguration"] == {"enabled": False, "level": "error"}
-    assert rules[4]["defaultConfiguration"] == {"level": "warning"}
+    assert rules[5]["defaultConfiguration"] == {"level": "warning"}
 
     levels = [(result["ruleId"], result["level"]) for result in run["results"]]
     assert levels == [("TT000", "error"), ("TT001", "error"), ("TT006", "note")]

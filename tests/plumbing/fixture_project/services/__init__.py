@@ -1,0 +1,1 @@
+"""The app's services: each runs pydantic-ai agents for one part of the product."""

@@ -1,0 +1,1 @@
+"""Streamlit-style pages: scripts run from top to bottom on every rerun of a session."""
