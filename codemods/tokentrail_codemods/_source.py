@@ -89,15 +89,20 @@ def write_atomically(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that readers see the old file or the new one, never half.
 
     The new content goes to a temporary file in the same directory, which then replaces the
-    original; the original's permission bits are kept.
+    original; the original's permission bits are kept. A symbolic link stays a link: its target
+    is replaced. A file without any write permission is refused, even for a user (root) whom
+    permissions do not stop: read-only is the owner saying "do not edit".
 
     Raises:
         SourceError: the file or its directory cannot be written.
     """
+    target = Path(os.path.realpath(path))
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
+        mode = stat.S_IMODE(target.stat().st_mode)
+        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+            raise SourceError(f"{path}: is read-only; make it writable to have it rewritten")
         descriptor, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tokentrail", dir=path.parent
+            prefix=f".{target.name}.", suffix=".tokentrail", dir=target.parent
         )
     except OSError as error:
         raise SourceError(f"{path}: cannot be written ({error.strerror or error})") from error
@@ -106,7 +111,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
         os.chmod(temporary, mode)
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
         raise SourceError(f"{path}: cannot be written ({error.strerror or error})") from error

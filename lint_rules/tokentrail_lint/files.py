@@ -21,9 +21,9 @@ __all__ = ["ignored_codes", "select_files"]
 def select_files(paths: Sequence[Path], root: Path, config: Config) -> list[Path]:
     """Return the Python files under `paths` that the configuration selects, sorted.
 
-    Paths come back absolute (symlinks are not resolved). A directory is walked recursively;
-    a file named explicitly is kept when it is a Python file that no exclude or `.gitignore`
-    rule removes.
+    Paths come back absolute (symlinks are not resolved). A directory is walked recursively,
+    without following links to folders or files; a file named explicitly (a link too) is kept
+    when it is a Python file that no exclude or `.gitignore` rule removes.
 
     Raises:
         FileNotFoundError: a path does not exist (a typo must not pass as "no findings").
@@ -189,7 +189,12 @@ class _Selector:
                 continue
             if is_dir:
                 self.walk(entry.path, selected)
-            elif self._included(entry.path, entry.name) and entry.is_file():
+            elif (
+                self._included(entry.path, entry.name)
+                # A linked file is its target's second name: taking it would count and
+                # rewrite the target twice (named explicitly, a link is taken).
+                and entry.is_file(follow_symlinks=False)
+            ):
                 selected.add(entry.path)
 
     def accepts_explicit_file(self, path: str) -> bool:

@@ -7,6 +7,7 @@ supabase-py client) into the `RecordSink` the tracker writes to.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,13 @@ def sqlite_path_from_url(url: str) -> Path:
             f"a SQLite store URL needs a file: sqlite:///relative.db or sqlite:////absolute.db, "
             f"got {url!r}"
         )
-    return Path(rest[1:])
+    path = Path(rest[1:])
+    if rest.endswith("/") or path.is_dir():
+        raise StoreConfigurationError(
+            f"a SQLite store URL needs a file, and {url!r} names a folder: add a file name, "
+            "e.g. sqlite:///usage.db"
+        )
+    return path
 
 
 def validate_store(store: Any) -> None:
@@ -62,10 +69,12 @@ def open_sink(store: Any, *, connect: bool = True) -> RecordSink:
     """
     if isinstance(store, str):
         if store.startswith("sqlite://"):
-            return JournaledStore(SQLiteStore(sqlite_path_from_url(store)))
+            path = sqlite_path_from_url(store)
+            return JournaledStore(SQLiteStore(path), path.with_name(path.name + ".journal"))
         if store.startswith(("postgresql://", "postgres://", "supabase://")):
             return _open_remote(store, connect=connect)
-        scheme = store.split("://", 1)[0] if "://" in store else store[:20]
+        # Only the leading word: the rest of a mistyped URL may hold a password.
+        scheme = re.split(r"[:/@]", store, maxsplit=1)[0][:20]
         raise StoreConfigurationError(
             f"unknown store URL scheme {scheme!r}: use sqlite:///FILE, postgresql://..., "
             "postgres://... or supabase://"

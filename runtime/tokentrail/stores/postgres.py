@@ -74,6 +74,33 @@ def copy_text(payloads: Sequence[str]) -> str:
     return "".join(payload.replace("\\", "\\\\") + "\n" for payload in payloads)
 
 
+def check_url(url: str) -> None:
+    """Refuse now a URL that libpq would refuse at the first connection, in the sender thread.
+
+    Raises:
+        StoreConfigurationError: the URL cannot be parsed (a bad port, an unknown query
+            parameter, an unclosed IPv6 bracket); the message never shows the password.
+    """
+    from psycopg import Error
+    from psycopg.conninfo import conninfo_to_dict
+
+    from tokentrail.stores import StoreConfigurationError
+
+    try:
+        urlsplit(url).port  # noqa: B018 - reading the port is what validates it
+        settings = conninfo_to_dict(url)
+    except (ValueError, Error) as error:
+        detail = str(error).strip().splitlines()[0]
+        raise StoreConfigurationError(
+            mask_secrets(f"the PostgreSQL store URL cannot be used: {detail}")
+        ) from None
+    if not str(settings.get("connect_timeout", "0")).lstrip("-").isdigit():
+        raise StoreConfigurationError(
+            "the PostgreSQL store URL cannot be used: connect_timeout must be a whole number "
+            "of seconds"
+        )
+
+
 def store_name(url: str) -> str:
     """`postgres-HOST-PORT-DATABASE`: a folder name for the outbox, without credentials."""
     parts = urlsplit(url)
@@ -126,6 +153,7 @@ class PostgresStore:
         connect_timeout: float = 10.0,
         statement_timeout: float = 30.0,
     ) -> None:
+        check_url(url)
         self._url = url
         self._password = urlsplit(url).password or ""
         self._table = table
