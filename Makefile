@@ -33,14 +33,17 @@ lint: $(BIN)/.installed
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy --strict runtime codemods lint_rules tests bench
 
+# One pytest worker per core (pytest-xdist); coverage follows the workers and the suite's own
+# subprocesses (`patch = ["subprocess"]` in pyproject.toml).
 pytest: $(BIN)/.installed
 	rm -f .coverage .coverage.*
-	$(BIN)/coverage run -m pytest -q
+	$(BIN)/coverage run -m pytest -q -n auto
 
-# The runtime's suite on the newest 1.x and on 1.0, measured into the same combined coverage.
+# The runtime's suite and the caller-plumbing story on the newest 1.x and on 1.0, measured into
+# the same combined coverage.
 compat: $(foreach version,$(COMPAT),.venv-pydantic-ai-$(version)/.installed)
 	for version in $(COMPAT); do \
-		.venv-pydantic-ai-$$version/bin/python -m coverage run -m pytest -q tests/runtime || exit 1; \
+		.venv-pydantic-ai-$$version/bin/python -m coverage run -m pytest -q tests/runtime tests/plumbing || exit 1; \
 	done
 
 coverage: $(BIN)/.installed
