@@ -2,8 +2,10 @@
 
 Bare and tracked calls alternate (which comes first flips every pair), so drift on a busy machine
 hits both sides alike. Each pair gives one difference; the report shows the median difference with
-a bootstrap 95% interval, its share of the bare call, and the 99th percentile. Records go to a real
-SQLite file, counted at the end.
+a bootstrap 95% interval, its share of the bare call, and the 99th percentile. The 1st percentile
+is shown too: a pause that hits either call of a pair (the garbage collector, the scheduler) widens
+both tails alike, so a p1 as far below zero as p99 is above it says the tail is the machine's, not
+tracking's. Records go to a real SQLite file, counted at the end.
 
     python bench/runtime_overhead.py [--pairs 2000] [--only run,run_sync]
 
@@ -150,7 +152,7 @@ async def main() -> int:
 
     print(
         f"{'wrapper':<18} {'bare ms':>8} {'median µs':>10} {'95% CI µs':>16} {'share':>7} "
-        f"{'p99 µs':>8}  verdict"
+        f"{'p1 µs':>8} {'p99 µs':>8}  verdict"
     )
     for name, (bare, tracked) in calls(agent, tracker).items():
         if selected and name not in selected:
@@ -172,7 +174,8 @@ async def main() -> int:
         failures += not ok
         print(
             f"{name:<18} {bare_median * 1e3:8.2f} {median * 1e6:10.1f} "
-            f"{f'[{low * 1e6:.1f}, {high * 1e6:.1f}]':>16} {share:7.1%} {p99 * 1e6:8.1f}  "
+            f"{f'[{low * 1e6:.1f}, {high * 1e6:.1f}]':>16} {share:7.1%} "
+            f"{percentile(differences, 0.01) * 1e6:8.1f} {p99 * 1e6:8.1f}  "
             f"{'ok' if ok else 'MISSED'}"
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -86,3 +87,22 @@ def test_record_ids_are_version_4_uuids() -> None:
         assert str(parsed) == record_id
         assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
         assert json.loads(json.dumps(record_id)) == record_id
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_makes_ids_of_its_own() -> None:
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child process
+        try:
+            os.write(writer, "\n".join(new_record_id() for _ in range(100)).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    with os.fdopen(reader) as pipe:
+        child_ids = set(pipe.read().split("\n"))
+    parent_ids = {new_record_id() for _ in range(100)}
+
+    assert len(child_ids) == 100
+    assert not child_ids & parent_ids
