@@ -12,8 +12,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TextIO
 
+from tokentrail._arguments import ArgumentParser, UsageError
 from tokentrail.doctor._environment import (
     config_finding,
     genai_prices_finding,
@@ -28,17 +29,8 @@ from tokentrail.doctor._store import resolve_store, store_findings
 _STYLES = {"ok": "green", "info": "blue", "warning": "yellow", "problem": "bold red"}
 
 
-class _UsageError(Exception):
-    """A flag the user got wrong; the message names it."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = ArgumentParser(
         prog="tokentrail doctor",
         description="Check that this environment records usage, and say what to fix.",
     )
@@ -137,7 +129,7 @@ def main(argv: list[str]) -> int:
     parser = _parser()
     try:
         arguments = parser.parse_args(argv)
-    except _UsageError as error:
+    except UsageError as error:
         print(f"{parser.format_usage().rstrip()}\nerror: {error}", file=sys.stderr)
         return 2
 

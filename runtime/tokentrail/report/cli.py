@@ -17,24 +17,15 @@ import os
 import sys
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import NoReturn
 
+from tokentrail._arguments import ArgumentParser, UsageError
 from tokentrail.report._query import GROUP_KEYS, ReportQuery
 from tokentrail.report._render import to_csv, to_json, write_table
 from tokentrail.report._source import ReportError, read_report, store_path_url
 
 
-class _UsageError(Exception):
-    """A flag the user got wrong; the message names it."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = ArgumentParser(
         prog="tokentrail report",
         description="Show who spent what: tokens, runs and cost from a tokentrail store.",
     )
@@ -85,9 +76,9 @@ def _group_by(text: str) -> tuple[str, ...]:
     keys = tuple(key.strip() for key in text.split(",") if key.strip())
     unknown = [key for key in keys if key not in GROUP_KEYS]
     if unknown:
-        raise _UsageError(f"--by: unknown key {unknown[0]!r}; choose from {', '.join(GROUP_KEYS)}")
+        raise UsageError(f"--by: unknown key {unknown[0]!r}; choose from {', '.join(GROUP_KEYS)}")
     if len(set(keys)) != len(keys):
-        raise _UsageError(f"--by: a key is repeated in {text!r}")
+        raise UsageError(f"--by: a key is repeated in {text!r}")
     return keys
 
 
@@ -102,7 +93,7 @@ def _moment(flag: str, text: str | None, *, end_of_day: bool) -> datetime | None
             return start + timedelta(days=1) if end_of_day else start
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise _UsageError(
+        raise UsageError(
             f"{flag}: {text!r} is not an ISO date or time; write 2026-12-01 or "
             "2026-12-01T09:30:00+00:00"
         ) from None
@@ -126,7 +117,7 @@ def _query(arguments: argparse.Namespace) -> ReportQuery:
     since = _moment("--since", arguments.since, end_of_day=False)
     until = _moment("--until", arguments.until, end_of_day=True)
     if since is not None and until is not None and since >= until:
-        raise _UsageError(f"--since {arguments.since} is not before --until {arguments.until}")
+        raise UsageError(f"--since {arguments.since} is not before --until {arguments.until}")
     return ReportQuery(
         group_by=_group_by(arguments.by),
         since=since,
@@ -141,7 +132,7 @@ def main(argv: list[str]) -> int:
     try:
         arguments = parser.parse_args(argv)
         query = _query(arguments)
-    except _UsageError as error:
+    except UsageError as error:
         print(f"{parser.format_usage().rstrip()}\nerror: {error}", file=sys.stderr)
         return 2
 
