@@ -61,7 +61,7 @@ wheel: $(BIN)/.installed
 
 # Speed and memory targets live here, not in timed tests; each script prints its figures.
 bench: $(BIN)/.installed
-	status=0; for script in runtime_overhead analysis check codemod delivery; do \
+	status=0; for script in runtime_overhead analysis check codemod delivery soak; do \
 		echo "== bench/$$script.py"; $(BIN)/python bench/$$script.py || status=1; \
 	done; exit $$status
 
