@@ -142,6 +142,25 @@ def test_journal_lines_waiting_and_unreadable(
         journaled.close()
 
 
+def test_records_the_embedded_store_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = sqlite_store(tmp_path, 2)
+    code, document = doctor_json(capsys, "--store", url)
+    assert code == 0
+    assert "dead letters" not in {found["check"] for found in document["checks"]}
+
+    store = SQLiteStore(tmp_path / "usage.db")
+    store.append([UsageRecord(model="gpt-4o", input_tokens=2**70)])  # beyond SQLite's integers
+    store.close()
+
+    code, document = doctor_json(capsys, "--store", url)
+    dead = check(document, "dead letters")
+    assert (code, dead["status"]) == (1, "problem")
+    assert "1 records the store refused" in dead["summary"]
+    assert "SELECT id, error FROM dead_letter" in dead["advice"]
+
+
 def test_a_valid_configuration_file(
     isolated: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

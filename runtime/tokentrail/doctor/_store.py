@@ -126,7 +126,7 @@ def _sqlite_findings(url: str) -> list[Finding]:
                 "point the store at a writable folder, or create the folder for this user",
             )
         ]
-    return [_sqlite_file_finding(path), _journal_finding(path)]
+    return [_sqlite_file_finding(path), _journal_finding(path), *_dead_letter_findings(path)]
 
 
 def _sqlite_file_finding(path: Path) -> Finding:
@@ -159,6 +159,35 @@ def _sqlite_file_finding(path: Path) -> Finding:
         )
     holds = f"{records:,} records" if has_table else f"no {TABLE} table yet (made at first use)"
     return Finding("store access", "ok", f"{path} is writable; it holds {holds}")
+
+
+def _dead_letter_findings(path: Path) -> list[Finding]:
+    """Records the embedded store refused for good (see `SQLiteStore.append_rows`), if any."""
+    if not path.is_file():
+        return []
+    connection = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    try:
+        has_table = connection.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'dead_letter'"
+        ).fetchone()[0]
+        dead = (
+            connection.execute("SELECT count(*) FROM dead_letter").fetchone()[0] if has_table else 0
+        )
+    except sqlite3.DatabaseError:
+        return []  # reported by the store access check
+    finally:
+        connection.close()
+    if not dead:
+        return []
+    return [
+        Finding(
+            "dead letters",
+            "problem",
+            f"{path}: {dead:,} records the store refused are kept in its dead_letter table",
+            f"inspect them with: sqlite3 {path} 'SELECT id, error FROM dead_letter'; they are "
+            "not in the usage totals",
+        )
+    ]
 
 
 def journal_counts(folder: Path) -> tuple[int, int]:
