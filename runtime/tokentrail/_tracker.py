@@ -15,6 +15,7 @@ import os
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -64,7 +65,7 @@ class UsageTracker:
         self._sink_prices = False
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._to_price: list[Row] = []
+        self._to_price: deque[Row] = deque()
         self._unwritten: list[Row] = []
         self._busy = False
         self._hurry = False
@@ -132,14 +133,15 @@ class UsageTracker:
             )
             self._queue(unwritten=rows)
             return
-        to_price = (
-            ()
-            if self._sink_prices
-            else [row for row in rows if row[COST_INDEX] is None or may_override_costs()]
-        )
-        if not to_price and self._needs_maintenance and self._worker_pid == os.getpid():
-            return  # the worker has not yet taken the last request, and will see these rows too
-        self._queue(to_price=to_price, maintenance=True)
+        if not self._sink_prices:
+            self._to_price.extend(
+                [row for row in rows if row[COST_INDEX] is None or may_override_costs()]
+            )
+        self._needs_maintenance = True
+        # Without the lock: the worker marks itself sleeping *before* it looks for work, so
+        # either it sees these rows or this reads `_sleeping` as set and wakes it.
+        if self._sleeping or self._closed or self._worker_pid != os.getpid():
+            self._queue()
 
     def summary(
         self,
@@ -175,17 +177,9 @@ class UsageTracker:
                     self._sink = sink
         return self._sink
 
-    def _queue(
-        self,
-        *,
-        to_price: Sequence[Row] = (),
-        unwritten: Sequence[Row] = (),
-        maintenance: bool = False,
-    ) -> None:
+    def _queue(self, *, unwritten: Sequence[Row] = ()) -> None:
         with self._wake:
-            self._to_price.extend(to_price)
             self._unwritten.extend(unwritten)
-            self._needs_maintenance |= maintenance
             self._ensure_worker()
             # Wake the worker only when it sleeps with nothing to do: while it collects a batch,
             # the caller's thread never hands the interpreter over to it after a run.
@@ -206,20 +200,14 @@ class UsageTracker:
         last_retry = 0.0
         while True:
             with self._wake:
-                if not (
-                    self._to_price
-                    or self._unwritten
-                    or self._needs_maintenance
-                    or self._closed
-                    or self._hurry
-                ):
-                    self._sleeping = True
+                self._sleeping = True
+                if not self._has_work():
                     self._wake.wait_for(lambda: not self._sleeping or self._closed or self._hurry)
-                    self._sleeping = False
+                self._sleeping = False
                 self._wake.wait_for(lambda: self._closed or self._hurry, _BATCH_SECONDS)
                 hurry, self._hurry = self._hurry, False
                 closing = self._closed
-                to_price, self._to_price = self._to_price, []
+                to_price = _take_all(self._to_price)
                 maintenance, self._needs_maintenance = self._needs_maintenance, False
                 unwritten: list[Row] = []
                 if hurry or time.monotonic() - last_retry >= _RETRY_SECONDS:
@@ -238,6 +226,15 @@ class UsageTracker:
                     self._wake.notify_all()
             if closing:
                 return
+
+    def _has_work(self) -> bool:
+        return bool(
+            self._to_price
+            or self._unwritten
+            or self._needs_maintenance
+            or self._closed
+            or self._hurry
+        )
 
     def _price(self, rows: Sequence[Row]) -> None:
         costs = []
@@ -293,7 +290,7 @@ class UsageTracker:
     def _wait_idle(self, timeout: float | None) -> None:
         with self._wake:
             if self._worker is None or self._worker_pid != os.getpid():
-                pending_price, self._to_price = self._to_price, []
+                pending_price = _take_all(self._to_price)
             else:
                 self._hurry = True
                 self._wake.notify_all()
@@ -355,6 +352,14 @@ class UsageTracker:
             self._open_sink().append(records)
         except Exception:  # noqa: BLE001 - the unsaved-records file is the last resort
             save_unsaved(records)
+
+
+def _take_all(rows: deque[Row]) -> list[Row]:
+    """Empty `rows`, which callers may extend meanwhile, losing none of them."""
+    taken = []
+    while rows:
+        taken.append(rows.popleft())
+    return taken
 
 
 _announced_default = False

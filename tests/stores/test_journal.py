@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import sqlite3
@@ -12,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from tokentrail import UsageRecord
-from tokentrail.stores._codec import Row, record_to_json
-from tokentrail.stores.journal import JournaledStore
+from tokentrail.stores import journal as journal_module
+from tokentrail.stores._codec import Row, record_to_json, record_to_row, row_to_line
+from tokentrail.stores.journal import JournaledStore, written_lines
 from tokentrail.stores.sqlite import SQLiteStore
 
 
@@ -40,12 +42,12 @@ def test_records_wait_in_the_journal_until_drained(journal: JournaledStore, data
     journal.append([UsageRecord(model="a"), UsageRecord(model="b")])
 
     [journal_file] = journal.folder.glob("*.jsonl")
-    assert len(journal_file.read_bytes().splitlines()) == 2
+    assert len(written_lines(journal_file.read_bytes()).splitlines()) == 2
     assert not database.exists()
 
     assert journal.drain() == 2
     assert stored_models(database) == ["a", "b"]
-    assert journal_file.read_bytes() == b""  # emptied once everything moved
+    assert written_lines(journal_file.read_bytes()) == b""  # started over once everything moved
     assert journal.flush().delivered == 2
 
 
@@ -88,19 +90,72 @@ def test_a_journal_left_by_an_ended_process_is_adopted(database: Path) -> None:
     assert alive.exists()
 
 
-def test_an_unreadable_line_is_kept_aside_and_the_rest_stored(
-    journal: JournaledStore, database: Path
+def line(model: str) -> bytes:
+    return row_to_line(record_to_row(UsageRecord(model=model))).encode() + b"\n"
+
+
+def test_a_line_cut_by_a_crash_is_kept_aside_and_the_rest_stored(database: Path) -> None:
+    journal = journaled(database)
+    journal.folder.mkdir()
+    # A process killed while copying its second line, into a journal it had started over:
+    # the cut line, then the NUL written before it, then bytes of lines already moved.
+    cut = line("cut")[:40]
+    orphan = journal.folder / "12345-deadbeef.jsonl"
+    orphan.write_bytes(line("good") + cut + b"\0" + line("moved-before") + b"\0" * 100)
+
+    assert journal.drain() == 1
+
+    assert stored_models(database) == ["good"]
+    assert Path(f"{orphan}.bad").read_bytes() == cut + b"\n"
+    assert not orphan.exists()
+
+
+def test_the_journal_grows_past_its_mapping_and_shrinks_once_drained(
+    journal: JournaledStore, database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    journal.append([UsageRecord(model="good")])
+    monkeypatch.setattr(journal_module, "_MAPPED_BYTES", 4096)
+    journal.append([UsageRecord(model=f"m{number:03d}") for number in range(40)])
+    for number in range(40, 100):
+        journal.append([UsageRecord(model=f"m{number:03d}")])
     [journal_file] = journal.folder.glob("*.jsonl")
-    with journal_file.open("ab") as file:
-        file.write(b"{not json\n")
-    journal.append([UsageRecord(model="also-good")])
+    assert journal_file.stat().st_size > 4096
 
-    journal.drain()
+    assert journal.drain() == 100
+    assert stored_models(database) == [f"m{number:03d}" for number in range(100)]
+    assert journal_file.stat().st_size == 4096
 
-    assert stored_models(database) == ["also-good", "good"]
-    assert Path(f"{journal_file}.bad").read_bytes() == b"{not json\n"
+
+def test_closing_with_lines_left_keeps_just_the_lines_for_the_next_process(
+    database: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "not-a-folder").write_text("")
+    unreachable = SQLiteStore(tmp_path / "not-a-folder" / "usage.db")
+    failing = JournaledStore(unreachable, database.with_name("usage.db.journal"))
+    failing.append([UsageRecord(model="left")])
+
+    assert failing.close().pending == 1
+    [journal_file] = failing.folder.glob("*.jsonl")
+    assert b"\0" not in journal_file.read_bytes()
+
+    adopting = journaled(database)
+    adopting.append([UsageRecord(model="new")])
+    assert adopting.drain() == 2
+    assert stored_models(database) == ["left", "new"]
+
+
+def test_a_disk_without_room_for_the_journal_is_an_error_not_a_crash(
+    journal: JournaledStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reserving the file's blocks fails on a full disk; without the reservation the process
+    # would die of SIGBUS on its first copy. (The full disk is simulated: no small filesystem
+    # can be mounted here.)
+    def no_room(descriptor: int, offset: int, length: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", no_room)
+    with pytest.raises(OSError, match="No space"):
+        journal.append([UsageRecord(model="a")])
+    assert not list(journal.folder.glob("*.jsonl"))
 
 
 def test_a_store_that_fails_leaves_the_lines_for_the_next_drain(database: Path) -> None:

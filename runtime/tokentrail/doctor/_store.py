@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 
 from tokentrail.doctor._finding import Finding
 from tokentrail.stores._errors import mask_secrets
+from tokentrail.stores.journal import written_lines
 from tokentrail.stores.schema import TABLE
 
 _CONNECT_TIMEOUT_SECONDS = 5
@@ -192,7 +193,7 @@ def _dead_letter_findings(path: Path) -> list[Finding]:
 
 def journal_counts(folder: Path) -> tuple[int, int]:
     """Records waiting in a journal folder's files, and unreadable lines kept in `.bad` files."""
-    waiting = sum(_line_count(journal) for journal in folder.glob("*.jsonl"))
+    waiting = sum(_journal_line_count(journal) for journal in folder.glob("*.jsonl"))
     unreadable = sum(_line_count(bad) for bad in folder.glob("*.bad"))
     return waiting, unreadable
 
@@ -217,6 +218,10 @@ def _journal_finding(database: Path) -> Finding:
             "process is moved by the next process that opens this store",
         )
     return Finding("journal", "ok", summary)
+
+
+def _journal_line_count(path: Path) -> int:
+    return sum(1 for line in written_lines(path.read_bytes()).splitlines() if line.strip())
 
 
 def _line_count(path: Path) -> int:

@@ -1,15 +1,20 @@
 """A per-process journal in front of every store: the cheapest write that survives a crash.
 
 A SQLite commit (the embedded store, or the outbox of a remote store) costs the caller 50-150 µs:
-several pages and locks per transaction. Appending one JSON line to a file with a single `write`
-costs a few microseconds, and once `write` returns the line is in the kernel's page cache: it
-survives a crash of the process, which is the durability tokentrail promises. The tracker's
-background thread then moves journal lines into the store behind the journal in batches and
-empties the journal.
+several pages and locks per transaction. Even one `write` system call costs the caller more than
+its own few microseconds: CPython lets other threads run during it, and taking the interpreter
+back can wait for one of them. So the journal is a file mapped into the process's memory
+(`mmap`, shared with the file): appending a record is a copy of one JSON line into the mapping,
+with no system call. Once copied, the line is in the kernel's page cache, exactly as after a
+`write`: it survives a crash of the process, which is the durability tokentrail promises, and not
+a crash of the machine. The tracker's background thread then moves journal lines into the store
+behind the journal in batches and starts the journal over.
 
 Each process writes its own file, `<folder>/<pid>-<random>.jsonl`, and holds an `flock` on it for
-its life. A journal whose lock is free belongs to a process that ended before its lines
-were moved; the next process that opens the same store adopts it. Records carry their id, and the
+its life. The file's lines end at the first NUL byte: every append writes the NUL after its line
+before the line itself, so a crash in the middle of a copy leaves at most that one line
+incomplete. A journal whose lock is free belongs to a process that ended before its lines were
+moved; the next process that opens the same store adopts it. Records carry their id, and the
 store ignores ids it already has, so a line moved twice is stored once.
 """
 
@@ -18,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import mmap
 import os
 import threading
 import time
@@ -36,10 +42,76 @@ logger = logging.getLogger(__name__)
 
 _ADOPT_EVERY_SECONDS = 60.0
 _CHUNK_LINES = 64
+_MAPPED_BYTES = 1 << 20
+"""The journal's size to begin with, about 2,500 records; it doubles when full."""
 
 
 class _TakesRows(Protocol):
     def append_rows(self, rows: Sequence[Row]) -> None: ...
+
+
+class _JournalFile:
+    """This process's journal file, mapped into memory, and how far it is written."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
+        self.owner_pid = os.getpid()
+        self.end = 0
+        self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._memory = self._map(_MAPPED_BYTES)
+        except BaseException:
+            os.close(self._descriptor)
+            self.path.unlink()
+            raise
+
+    def _map(self, size: int) -> mmap.mmap:
+        # Blocks are reserved up front: a full disk fails here, with an error the tracker handles,
+        # instead of killing the process with SIGBUS when a copy touches an unbacked page.
+        os.ftruncate(self._descriptor, size)
+        os.posix_fallocate(self._descriptor, 0, size)
+        return mmap.mmap(self._descriptor, size)
+
+    def append(self, data: bytes) -> None:
+        """Copy `data` (whole lines) after the last line; durable once it returns."""
+        end = self.end + len(data)
+        if end >= len(self._memory):
+            self._remap(max(2 * len(self._memory), end + 1))
+        self._memory[end] = 0
+        self._memory[self.end : end] = data
+        self.end = end
+
+    def read(self, start: int) -> bytes:
+        """The lines written after `start`, copied out of the mapping."""
+        return self._memory[start : self.end]
+
+    def start_over(self) -> None:
+        """Forget every line (all are in the store); give back memory the file grew by."""
+        self._memory[0] = 0
+        self.end = 0
+        if len(self._memory) > _MAPPED_BYTES:
+            self._remap(_MAPPED_BYTES)
+
+    def _remap(self, size: int) -> None:
+        self._memory.close()
+        self._memory = self._map(size)
+
+    def close(self, *, remove: bool) -> None:
+        """Unmap and release the lock; keep the file cut to its lines unless `remove`."""
+        self._memory.close()
+        if remove:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+        else:
+            os.ftruncate(self._descriptor, self.end)
+        os.close(self._descriptor)
+
+    def abandon(self) -> None:
+        """In a forked child: drop the parent's mapping and descriptor, leaving its lock alone."""
+        self._memory.close()
+        os.close(self._descriptor)
 
 
 class JournaledStore:
@@ -55,9 +127,7 @@ class JournaledStore:
         self.folder = folder
         self._write_lock = threading.Lock()
         self._drain_lock = threading.Lock()
-        self._descriptor: int | None = None
-        self._path: Path | None = None
-        self._owner_pid = 0
+        self._file: _JournalFile | None = None
         self._drained_offset = 0
         self._waiting = 0
         self._last_adoption = 0.0
@@ -76,31 +146,31 @@ class JournaledStore:
         """Whether the store behind the journal prices records itself (see `RecordSink`)."""
         return bool(getattr(self._store, "prices_before_delivery", False))
 
-    def _journal(self) -> int:
+    def _journal(self) -> _JournalFile:
         # Called with the write lock held. A forked child opens a journal of its own.
-        if self._descriptor is not None and self._owner_pid == os.getpid():
-            return self._descriptor
-        if self._descriptor is not None:
-            os.close(self._descriptor)  # the parent's: closing ours leaves the parent's lock
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._path = self.folder / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
-        descriptor = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self._descriptor, self._owner_pid = descriptor, os.getpid()
+        if self._file is not None and self._file.owner_pid == os.getpid():
+            return self._file
+        if self._file is not None:
+            self._file.abandon()
+            self._file = None
+        self._file = _JournalFile(self.folder)
         self._drained_offset = self._waiting = 0
-        return descriptor
+        return self._file
+
+    def _own_file(self) -> _JournalFile | None:
+        """This process's journal, if it has one (called with the write lock held)."""
+        if self._file is None or self._file.owner_pid != os.getpid():
+            return None
+        return self._file
 
     def append(self, records: Sequence[UsageRecord]) -> None:
         self.append_rows([record_to_row(record) for record in records])
 
     def append_rows(self, rows: Sequence[Row]) -> None:
-        """Write `rows` to this process's journal: one `write`, durable once it returns."""
+        """Copy `rows` into this process's journal: durable once it returns."""
         data = "".join([row_to_line(row) + "\n" for row in rows]).encode()
         with self._write_lock:
-            descriptor = self._journal()
-            written = os.write(descriptor, data)
-            while written < len(data):
-                written += os.write(descriptor, data[written:])
+            self._journal().append(data)
             self._waiting += len(rows)
 
     def drain(self) -> int:
@@ -117,18 +187,18 @@ class JournaledStore:
 
     def _drain_own(self) -> int:
         with self._write_lock:
-            if self._descriptor is None or self._owner_pid != os.getpid():
+            journal = self._own_file()
+            if journal is None:
                 return 0
-            descriptor, start = self._descriptor, self._drained_offset
-            end = os.fstat(descriptor).st_size
-        if end <= start:
+            start = self._drained_offset
+            data = journal.read(start)
+        if not data:
             return 0
 
-        data = os.pread(descriptor, end - start, start)
         complete = data[: data.rfind(b"\n") + 1]
         moved, offset = 0, start
         for chunk in _chunks(complete, _CHUNK_LINES):
-            rows, lines = _decode(chunk, self._path)
+            rows, lines = _decode(chunk, journal.path)
             self._store_rows(rows)
             moved, offset = moved + len(rows), offset + len(chunk)
             with self._write_lock:
@@ -140,8 +210,8 @@ class JournaledStore:
 
         with self._write_lock:
             # Nothing was appended meanwhile: start the file over so it never grows for long.
-            if os.fstat(descriptor).st_size == self._drained_offset:
-                os.ftruncate(descriptor, 0)
+            if journal.end == self._drained_offset:
+                journal.start_over()
                 self._drained_offset = 0
         return moved
 
@@ -157,7 +227,7 @@ class JournaledStore:
     def _adopt_orphans(self) -> int:
         moved = 0
         for orphan in sorted(self.folder.glob("*.jsonl")):
-            if orphan == self._path:
+            if self._file is not None and orphan == self._file.path:
                 continue
             try:
                 descriptor = os.open(orphan, os.O_RDWR)
@@ -170,7 +240,7 @@ class JournaledStore:
                 continue  # its process is alive
             try:
                 with os.fdopen(descriptor, "rb", closefd=False) as file:
-                    rows, _ = _decode(file.read(), orphan)
+                    rows, _ = _decode(written_lines(file.read()), orphan)
                 self._store_rows(rows)
                 orphan.unlink()
             finally:
@@ -226,14 +296,21 @@ class JournaledStore:
             )
         with self._write_lock:
             waiting = self._waiting
-            if self._descriptor is not None and self._owner_pid == os.getpid():
-                if waiting == 0 and self._path is not None:
-                    with contextlib.suppress(FileNotFoundError):
-                        self._path.unlink()
-                os.close(self._descriptor)
-            self._descriptor = None
+            journal = self._own_file()
+            if journal is not None:
+                journal.close(remove=waiting == 0)
+            self._file = None
         result = self._store.close(timeout)
         return FlushResult(delivered=result.delivered, pending=result.pending + waiting)
+
+
+def written_lines(data: bytes) -> bytes:
+    """The part of a journal file's bytes that holds lines: everything before the first NUL.
+
+    Files written by older versions hold no NUL: all of their bytes are lines.
+    """
+    end = data.find(b"\0")
+    return data if end < 0 else data[:end]
 
 
 def _chunks(data: bytes, size: int) -> Iterator[bytes]:
