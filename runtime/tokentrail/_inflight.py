@@ -25,6 +25,8 @@ def calling_service(depth: int) -> object | None:
         frame = sys._getframe(depth + 1)
     except ValueError:
         return None
+    if "self" not in frame.f_code.co_varnames:
+        return None  # not a method; reading `f_locals` would copy the frame's variables for nothing
     candidate: object | None = frame.f_locals.get("self")
     if candidate is None or not hasattr(candidate, "set_tracking_context"):
         return None
