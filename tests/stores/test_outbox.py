@@ -107,7 +107,9 @@ def test_the_default_pricer_is_the_runtime_one() -> None:
 def test_an_unexpected_store_error_keeps_the_records(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = ListStore(RuntimeError("bug in a store"))
+    # The first failure meets the direct delivery, which hands the records to the outbox; the
+    # second meets the sender.
+    store = ListStore(RuntimeError("bug in a store"), RuntimeError("bug in a store"))
     outbox = Outbox(store, folder=tmp_path, settings=FAST)
 
     with caplog.at_level(logging.WARNING):
@@ -117,6 +119,34 @@ def test_an_unexpected_store_error_keeps_the_records(
     assert result.pending == 0
     assert len(store.records) == 1
     assert "unexpected error while delivering" in caplog.text
+
+
+def test_a_store_that_keeps_up_gets_records_at_once_without_the_outbox(tmp_path: Path) -> None:
+    store = ListStore()
+    outbox = Outbox(store, folder=tmp_path, settings=FAST)
+
+    outbox.append([UsageRecord(model="a"), UsageRecord(model="b")])
+
+    assert [record.model for record in store.records] == ["a", "b"]  # before any flush
+    assert outbox.path is not None
+    with sqlite3.connect(outbox.path) as connection:
+        assert connection.execute("SELECT count(*) FROM pending").fetchone() == (0,)
+    connection.close()
+    outbox.close(1)
+
+
+def test_records_queue_behind_those_waiting_in_the_outbox(tmp_path: Path) -> None:
+    failures = [DeliveryError("down", FailureKind.TRANSIENT) for _ in range(3)]
+    store = ListStore(*failures)
+    outbox = Outbox(store, folder=tmp_path, settings=FAST)
+
+    outbox.append([UsageRecord(model="first")])  # the direct delivery fails: into the outbox
+    outbox.append([UsageRecord(model="second")])  # something waits: straight into the outbox
+    result = outbox.close(10)
+
+    assert result.pending == 0
+    assert [record.model for record in store.records] == ["first", "second"]
+    assert not store.failures
 
 
 def test_flush_without_timeout_returns_at_the_first_failure(tmp_path: Path) -> None:

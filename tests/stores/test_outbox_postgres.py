@@ -123,15 +123,18 @@ def test_a_poisoned_record_goes_to_the_dead_letter_table_alone(
     assert any(poisoned.id in entry.getMessage() for entry in caplog.records)
 
 
-class LosesTheFirstReply(PostgresStore):
-    """Commits, then reports a network failure once: the reply lost after the commit."""
+class LosesTheFirstReplies(PostgresStore):
+    """Commits, then reports a network failure twice: replies lost after the commit.
 
-    lost = False
+    The first is the outbox's direct delivery, the second the sender's first attempt.
+    """
+
+    lost = 0
 
     def write_payloads(self, payloads: Sequence[str]) -> None:
         super().write_payloads(payloads)
-        if not self.lost:
-            self.lost = True
+        if self.lost < 2:
+            self.lost += 1
             raise DeliveryError("connection reset after commit", FailureKind.TRANSIENT)
 
 
@@ -140,7 +143,7 @@ def test_a_reply_lost_after_commit_does_not_double_the_batch(
 ) -> None:
     _create_table(postgres_url)
     records = [UsageRecord(model=f"m{i}") for i in range(30)]
-    store = LosesTheFirstReply(postgres_url)
+    store = LosesTheFirstReplies(postgres_url)
     outbox = Outbox(store, settings=FAST)
 
     outbox.append(records)
@@ -148,7 +151,7 @@ def test_a_reply_lost_after_commit_does_not_double_the_batch(
     second = outbox.flush(10)
     outbox.close(1)
 
-    assert store.lost
+    assert store.lost == 2
     assert first.delivered == 0
     assert second == second.__class__(delivered=30, pending=0)
     assert sorted(_stored_ids(postgres_url)) == sorted(record.id for record in records)

@@ -189,8 +189,15 @@ def test_outbox_bisects_a_poisoned_row_and_retries_a_lost_reply(
     good = [UsageRecord(model=f"m{i}") for i in range(8)]
     poisoned = UsageRecord(model="bad", requests=-1)
 
+    # Two replies are lost: the outbox's direct delivery's, then the sender's first attempt's.
+    replies_to_lose = 2
+
     def commit_then_lose_reply(request: httpx.Request) -> httpx.Response:
+        nonlocal replies_to_lose
         assert endpoint(request).status_code == 201
+        replies_to_lose -= 1
+        if replies_to_lose:
+            endpoint.faults.append(commit_then_lose_reply)
         raise httpx.ReadError("connection reset", request=request)
 
     endpoint.faults.append(commit_then_lose_reply)
@@ -205,6 +212,7 @@ def test_outbox_bisects_a_poisoned_row_and_retries_a_lost_reply(
     connection.close()
     outbox.close(1)
 
+    assert replies_to_lose == 0
     assert first.delivered == 0
     assert second.pending == 0
     assert sorted(str(row[0]) for row in _stored(postgres_url)) == sorted(r.id for r in good)

@@ -11,6 +11,7 @@ take the record's defaults.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -25,13 +26,15 @@ COST_INDEX: Final = COLUMNS.index("cost_usd")
 """Where a row keeps its cost (`None` while unpriced)."""
 
 _METADATA_INDEX: Final = COLUMNS.index("request_metadata")
+_CREATED_AT_INDEX: Final = COLUMNS.index("created_at")
+_VALUES: Final = operator.attrgetter(*COLUMNS)
 _ENCODE: Final = json.JSONEncoder(separators=(",", ":"), default=repr).encode
 
 
 def record_to_row(record: UsageRecord) -> Row:
     """`record` as a row."""
-    values = [getattr(record, column) for column in COLUMNS]
-    values[COLUMNS.index("created_at")] = record.created_at.isoformat()
+    values = list(_VALUES(record))
+    values[_CREATED_AT_INDEX] = record.created_at.isoformat()
     if record.cost_usd is not None:
         values[COST_INDEX] = str(record.cost_usd)
     return tuple(values)
@@ -55,6 +58,19 @@ def row_from_line(line: str | bytes) -> Row:
     if not isinstance(value, list) or len(value) != len(COLUMNS):
         raise ValueError(f"not a usage row: {str(line)[:80]!r}")
     return tuple(value)
+
+
+def rows_from_lines(lines: Sequence[bytes]) -> list[Row]:
+    """The rows of many journal lines, parsed in one call.
+
+    Raises:
+        ValueError: a line is not valid JSON or not a usage row; parse them one by one with
+            `row_from_line` to find which.
+    """
+    values = json.loads(b"[" + b",".join(lines) + b"]")
+    if not all(isinstance(value, list) and len(value) == len(COLUMNS) for value in values):
+        raise ValueError("not every line is a usage row")
+    return [tuple(value) for value in values]
 
 
 def row_to_payload(row: Row) -> str:

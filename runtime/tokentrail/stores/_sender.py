@@ -73,6 +73,8 @@ class Sender(threading.Thread):
         self._settings = settings
         self._pricer = pricer
         self._condition = threading.Condition()
+        # One write to the store at a time: the sender's batches, or a direct delivery.
+        self._store_lock = threading.Lock()
         self._arrived = 0
         self._wanted = settings.batch_size
         self._flush_requests = 0
@@ -152,9 +154,37 @@ class Sender(threading.Thread):
                 self._store.name,
             )
 
+    def deliver_directly(self, payloads: Sequence[str]) -> bool:
+        """Store `payloads` now, on the calling thread, skipping the outbox; True when stored.
+
+        Only while the store keeps up: nothing waits in the outbox (what waits goes first), the
+        last attempt succeeded, and the sender is not writing. Any failure returns False without
+        retrying; the caller then commits the records to the outbox, where the sender's
+        retries, backoff and bisection take over. A failure after the store committed (a lost
+        reply) does no harm: the store ignores ids it already has.
+        """
+        if self._stopping or self._consecutive_failures:
+            return False
+        if not self._store_lock.acquire(blocking=False):
+            return False
+        try:
+            if self._outbox.has_pending():
+                return False
+            self._store.write_payloads([self._priced(payload) for payload in payloads])
+        except Exception as error:  # noqa: BLE001 - the outbox path reports it
+            logger.debug("direct delivery to %s failed (%s); using the outbox", self.name, error)
+            return False
+        finally:
+            self._store_lock.release()
+        with self._condition:
+            self._delivered += len(payloads)
+            self._condition.notify_all()
+        return True
+
     def _attempt(self, batch: Sequence[PendingEntry]) -> None:
         try:
-            self._deliver(list(batch))
+            with self._store_lock:
+                self._deliver(list(batch))
         except DeliveryError as error:
             self._record_failure(str(error))
             self._sleep(self._settings.backoff(self._consecutive_failures), backoff=True)

@@ -35,7 +35,14 @@ from typing import Protocol
 
 from tokentrail._record import UsageRecord
 from tokentrail.stores._base import FlushResult, PricedCost, RecordSink
-from tokentrail.stores._codec import Row, record_from_row, record_to_row, row_from_line, row_to_line
+from tokentrail.stores._codec import (
+    Row,
+    record_from_row,
+    record_to_row,
+    row_from_line,
+    row_to_line,
+    rows_from_lines,
+)
 from tokentrail.stores._summary import GroupBy, SummaryRow
 
 logger = logging.getLogger(__name__)
@@ -196,14 +203,21 @@ class JournaledStore:
             return 0
 
         complete = data[: data.rfind(b"\n") + 1]
+        batch_rows = getattr(self._store, "batch_rows", _CHUNK_LINES)
         moved, offset = 0, start
+        rows: list[Row] = []
+        lines = length = 0
         for chunk in _chunks(complete, _CHUNK_LINES):
-            rows, lines = _decode(chunk, journal.path)
-            self._store_rows(rows)
-            moved, offset = moved + len(rows), offset + len(chunk)
-            with self._write_lock:
-                self._drained_offset = offset
-                self._waiting -= lines
+            chunk_rows, chunk_lines = _decode(chunk, journal.path)
+            rows += chunk_rows
+            lines, length = lines + chunk_lines, length + len(chunk)
+            if len(rows) >= batch_rows or offset + length == start + len(complete):
+                self._store_rows(rows)
+                moved, offset = moved + len(rows), offset + length
+                with self._write_lock:
+                    self._drained_offset = offset
+                    self._waiting -= lines
+                rows, lines, length = [], 0, 0
             # Small steps, each followed by a pause: a caller waiting for the interpreter gets it
             # within one step, instead of after CPython's 5 ms switch interval.
             time.sleep(0)
@@ -322,6 +336,11 @@ def _chunks(data: bytes, size: int) -> Iterator[bytes]:
 
 def _decode(data: bytes, path: Path | None) -> tuple[list[Row], int]:
     """The rows in `data`, and how many lines held a record (readable or not)."""
+    with_records = [line for line in data.splitlines() if line.strip()]
+    try:
+        return rows_from_lines(with_records), len(with_records)
+    except (ValueError, TypeError):
+        pass  # some line is unreadable (or from an older version): one by one, below
     rows = []
     lines = 0
     for number, line in enumerate(data.splitlines(), start=1):

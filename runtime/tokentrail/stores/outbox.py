@@ -128,10 +128,23 @@ class Outbox:
         self.append_rows([record_to_row(record) for record in records])
 
     def append_rows(self, rows: Sequence[Row]) -> None:
-        """Commit rows (see `_codec`) to the outbox; they are delivered in the background."""
+        """Deliver rows (see `_codec`) now if the store keeps up, else commit them to the outbox.
+
+        Called by the journal in front of the outbox, off the caller's path: the rows are safe
+        in the journal until this returns, so storing them directly needs no outbox commit, and
+        a store that keeps up costs no local write and read-back at all.
+        """
         self._check_fork()
-        self._file.append([(row[0], row_to_payload(row)) for row in rows])
+        payloads = [row_to_payload(row) for row in rows]
+        if not self._closed and self._sender.deliver_directly(payloads):
+            return
+        self._file.append([(row[0], payload) for row, payload in zip(rows, payloads, strict=True)])
         self._sender.notify_appended(len(rows))
+
+    @property
+    def batch_rows(self) -> int:
+        """How many rows the journal in front should hand over at once: one store write."""
+        return self._settings.batch_size
 
     prices_before_delivery = True
     """The sender prices records without a cost just before delivery (see `set_costs`)."""

@@ -297,19 +297,21 @@ class PostgresStore:
         row_type = sql.Identifier(f"tokentrail_row_{layout.fingerprint}")
         conflict = sql.SQL(" ON CONFLICT (id) DO NOTHING" if layout.idempotent else "")
         with connection.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("SET LOCAL statement_timeout = {}").format(
-                    sql.Literal(self._statement_timeout_ms)
-                )
-            )
+            # One round trip for the three set-up statements (no parameters, so psycopg sends
+            # them as one query): on a busy process each round trip also waits for the GIL.
             cursor.execute(
                 sql.SQL(
-                    "CREATE TEMPORARY TABLE IF NOT EXISTS {} AS SELECT {} FROM {} WITH NO DATA"
-                ).format(row_type, columns, table)
-            )
-            cursor.execute(
-                "CREATE TEMPORARY TABLE IF NOT EXISTS tokentrail_incoming (payload json) "
-                "ON COMMIT DELETE ROWS"
+                    "SET LOCAL statement_timeout = {timeout}; "
+                    "CREATE TEMPORARY TABLE IF NOT EXISTS {row_type} AS "
+                    "SELECT {columns} FROM {table} WITH NO DATA; "
+                    "CREATE TEMPORARY TABLE IF NOT EXISTS tokentrail_incoming (payload json) "
+                    "ON COMMIT DELETE ROWS"
+                ).format(
+                    timeout=sql.Literal(self._statement_timeout_ms),
+                    row_type=row_type,
+                    columns=columns,
+                    table=table,
+                )
             )
             with cursor.copy("COPY tokentrail_incoming (payload) FROM STDIN") as copy:
                 copy.write(copy_text(payloads))
