@@ -1,6 +1,6 @@
 """The PostgreSQL store: batches of records through psycopg 3.
 
-A batch is copied into a temporary table and moved into `token_usage` with one
+A batch is sent as one JSON array and moved into `token_usage` with one
 `INSERT ... ON CONFLICT (id) DO NOTHING`, so a batch sent twice (a reply lost after the commit)
 is stored once. The table's columns are read once per connection: an older table gets the
 columns it has, and a table without a unique, client-writable `id` is written at-least-once.
@@ -63,15 +63,6 @@ class TableLayout:
     def fingerprint(self) -> str:
         """A short name for this set of columns (a table layout that changes gets a new one)."""
         return hashlib.sha1(",".join(self.columns).encode(), usedforsecurity=False).hexdigest()[:10]
-
-
-def copy_text(payloads: Sequence[str]) -> str:
-    """Payloads as the lines of a text-format COPY with one column.
-
-    JSON text never holds a raw tab or newline (`json.dumps` escapes them), so only the
-    backslash, COPY's escape character, needs doubling.
-    """
-    return "".join(payload.replace("\\", "\\\\") + "\n" for payload in payloads)
 
 
 def check_url(url: str) -> None:
@@ -182,8 +173,7 @@ class PostgresStore:
         try:
             connection = self._connect()
             layout = self._discover(connection)
-            with connection.transaction():
-                self._copy_and_insert(connection, layout, payloads)
+            self._insert(connection, layout, payloads)
         except psycopg.Error as error:
             self._after_error(error)
             raise DeliveryError(
@@ -275,19 +265,22 @@ class PostgresStore:
                 self.display_url,
             )
 
-    def _copy_and_insert(
+    def _insert(
         self,
         connection: psycopg.Connection[tuple[object, ...]],
         layout: TableLayout,
         payloads: Sequence[str],
     ) -> None:
-        """COPY the payloads as JSON, and let the server turn them into rows.
+        """Send the batch as one JSON array, and let the server turn it into rows.
 
-        The server parses each payload into a row type holding only the columns this store
-        writes (`json_populate_record`), so the sender does no per-record work in Python and a
-        key such as our UUID never meets a column it does not fit (a `bigserial` id). The two
-        temporary tables are made once per server session, inside the transaction, which also
+        The server parses the payloads into a row type holding only the columns this store
+        writes (`json_populate_recordset`), so no per-record work is done in Python and a key
+        such as our UUID never meets a column it does not fit (a `bigserial` id). The row type
+        is a temporary table made once per server session, inside the transaction, which also
         works through a pooler that hands each transaction to another session.
+
+        The whole transaction is one query, so one round trip: a thread waiting on the network
+        gives up the GIL and, in a busy process, waits for it again after every round trip.
         """
         from psycopg import sql
 
@@ -296,38 +289,28 @@ class PostgresStore:
         table = sql.Identifier(self._table)
         row_type = sql.Identifier(f"tokentrail_row_{layout.fingerprint}")
         conflict = sql.SQL(" ON CONFLICT (id) DO NOTHING" if layout.idempotent else "")
-        with connection.cursor() as cursor:
-            # One round trip for the three set-up statements (no parameters, so psycopg sends
-            # them as one query): on a busy process each round trip also waits for the GIL.
-            cursor.execute(
-                sql.SQL(
-                    "SET LOCAL statement_timeout = {timeout}; "
-                    "CREATE TEMPORARY TABLE IF NOT EXISTS {row_type} AS "
-                    "SELECT {columns} FROM {table} WITH NO DATA; "
-                    "CREATE TEMPORARY TABLE IF NOT EXISTS tokentrail_incoming (payload json) "
-                    "ON COMMIT DELETE ROWS"
-                ).format(
-                    timeout=sql.Literal(self._statement_timeout_ms),
-                    row_type=row_type,
-                    columns=columns,
-                    table=table,
-                )
-            )
-            with cursor.copy("COPY tokentrail_incoming (payload) FROM STDIN") as copy:
-                copy.write(copy_text(payloads))
-            cursor.execute(
-                sql.SQL(
-                    "INSERT INTO {table} ({columns}) SELECT {from_row} "
-                    "FROM tokentrail_incoming AS i, "
-                    "json_populate_record(NULL::{row_type}, i.payload) AS r{conflict}"
-                ).format(
-                    table=table,
-                    columns=columns,
-                    from_row=from_row,
-                    row_type=row_type,
-                    conflict=conflict,
-                )
-            )
+        query = sql.SQL(
+            "BEGIN; "
+            "SET LOCAL statement_timeout = {timeout}; "
+            "CREATE TEMPORARY TABLE IF NOT EXISTS {row_type} AS "
+            "SELECT {columns} FROM {table} WITH NO DATA; "
+            "INSERT INTO {table} ({columns}) SELECT {from_row} "
+            "FROM json_populate_recordset(NULL::{row_type}, {batch}::json) AS r{conflict}; "
+            "COMMIT"
+        ).format(
+            timeout=sql.Literal(self._statement_timeout_ms),
+            row_type=row_type,
+            columns=columns,
+            table=table,
+            from_row=from_row,
+            batch=sql.Literal("[" + ",".join(payloads) + "]"),
+            conflict=conflict,
+        )
+        try:
+            connection.execute(query)
+        except BaseException:
+            _roll_back(connection)
+            raise
 
     def _after_error(self, error: psycopg.Error) -> None:
         sqlstate = error.sqlstate
@@ -341,3 +324,16 @@ class PostgresStore:
     def _describe(self, error: BaseException) -> str:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return mask_secrets(f"{self.display_url}: {detail}", (self._password,))
+
+
+def _roll_back(connection: psycopg.Connection[tuple[object, ...]]) -> None:
+    """End the transaction a failed batch left open, so the connection can be used again."""
+    import psycopg
+    from psycopg import pq
+
+    if connection.broken or connection.info.transaction_status == pq.TransactionStatus.IDLE:
+        return
+    try:
+        connection.execute("ROLLBACK")
+    except psycopg.Error:
+        connection.close()  # the next batch reconnects
