@@ -194,3 +194,16 @@ def test_a_forked_child_writes_its_own_journal(journal: JournaledStore, database
     journal.close()
 
     assert stored_models(database) == ["child", "parent"]
+
+
+def test_without_posix_fallocate_the_blocks_are_reserved_by_writing_zeros(
+    journal: JournaledStore, database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(os, "posix_fallocate")  # as on macOS
+
+    journal.append([UsageRecord(model="a")])
+    [journal_file] = journal.folder.glob("*.jsonl")
+    assert journal_file.stat().st_blocks * 512 >= journal_file.stat().st_size
+
+    assert journal.drain() == 1
+    assert stored_models(database) == ["a"]

@@ -78,7 +78,10 @@ class _JournalFile:
         # Blocks are reserved up front: a full disk fails here, with an error the tracker handles,
         # instead of killing the process with SIGBUS when a copy touches an unbacked page.
         os.ftruncate(self._descriptor, size)
-        os.posix_fallocate(self._descriptor, 0, size)
+        if hasattr(os, "posix_fallocate"):
+            os.posix_fallocate(self._descriptor, 0, size)
+        else:  # macOS: writing the zeros reserves the blocks just the same
+            os.pwrite(self._descriptor, bytes(size), 0)
         return mmap.mmap(self._descriptor, size)
 
     def append(self, data: bytes) -> None:
