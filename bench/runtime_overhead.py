@@ -5,7 +5,8 @@ hits both sides alike. Each pair gives one difference; the report shows the medi
 a bootstrap 95% interval, its share of the bare call, and the 99th percentile. The 1st percentile
 is shown too: a pause that hits either call of a pair (the garbage collector, the scheduler) widens
 both tails alike, so a p1 as far below zero as p99 is above it says the tail is the machine's, not
-tracking's. Records go to a real SQLite file, counted at the end.
+tracking's; the first row measures exactly that, bare `run` against bare `run`. Records go to a
+real SQLite file, counted at the end.
 
     python bench/runtime_overhead.py [--pairs 2000] [--only run,run_sync]
 
@@ -153,6 +154,16 @@ async def main() -> int:
     print(
         f"{'wrapper':<18} {'bare ms':>8} {'median µs':>10} {'95% CI µs':>16} {'share':>7} "
         f"{'p1 µs':>8} {'p99 µs':>8}  verdict"
+    )
+    # The machine's own spread: bare `run` against bare `run`, measured the same way. A tracked
+    # p99 near this one is the machine's tail, not tracking's.
+    bare_run = calls(agent, tracker)["run"][0]
+    bare_times, differences = await measure(bare_run, bare_run, options.pairs)
+    print(
+        f"{'(bare vs bare)':<18} {statistics.median(bare_times) * 1e3:8.2f} "
+        f"{statistics.median(differences) * 1e6:10.1f} {'':>16} {'':>7} "
+        f"{percentile(differences, 0.01) * 1e6:8.1f} {percentile(differences, 0.99) * 1e6:8.1f}"
+        "  (no target)"
     )
     for name, (bare, tracked) in calls(agent, tracker).items():
         if selected and name not in selected:

@@ -69,7 +69,10 @@ def test_records_round_trip_through_the_payload() -> None:
     assert record_from_json(json.dumps({"model": "m", "column_from_the_future": 1})).model == "m"
 
 
-def test_records_without_a_cost_are_priced_just_before_delivery(tmp_path: Path) -> None:
+@pytest.mark.parametrize("direct_delivery", [False, True], ids=["outbox", "direct"])
+def test_records_without_a_cost_are_priced_just_before_delivery(
+    tmp_path: Path, direct_delivery: bool
+) -> None:
     store = ListStore()
 
     def pricer(record: UsageRecord) -> UsageRecord:
@@ -79,7 +82,9 @@ def test_records_without_a_cost_are_priced_just_before_delivery(tmp_path: Path) 
             raise RuntimeError("price table unreadable")
         return dataclasses.replace(record, cost_usd=Decimal("0.5"), cost_source="genai-prices")
 
-    outbox = Outbox(store, folder=tmp_path, settings=FAST, pricer=pricer)
+    outbox = Outbox(
+        store, folder=tmp_path, settings=FAST, pricer=pricer, direct_delivery=direct_delivery
+    )
     priced_already = UsageRecord(model="a", cost_usd=Decimal("1"), cost_source="pydantic-ai")
     outbox.append(
         [UsageRecord(model="b"), priced_already, UsageRecord(model="unknown-model"),
@@ -107,9 +112,7 @@ def test_the_default_pricer_is_the_runtime_one() -> None:
 def test_an_unexpected_store_error_keeps_the_records(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # The first failure meets the direct delivery, which hands the records to the outbox; the
-    # second meets the sender.
-    store = ListStore(RuntimeError("bug in a store"), RuntimeError("bug in a store"))
+    store = ListStore(RuntimeError("bug in a store"))
     outbox = Outbox(store, folder=tmp_path, settings=FAST)
 
     with caplog.at_level(logging.WARNING):
@@ -123,7 +126,7 @@ def test_an_unexpected_store_error_keeps_the_records(
 
 def test_a_store_that_keeps_up_gets_records_at_once_without_the_outbox(tmp_path: Path) -> None:
     store = ListStore()
-    outbox = Outbox(store, folder=tmp_path, settings=FAST)
+    outbox = Outbox(store, folder=tmp_path, settings=FAST, direct_delivery=True)
 
     outbox.append([UsageRecord(model="a"), UsageRecord(model="b")])
 
@@ -138,7 +141,7 @@ def test_a_store_that_keeps_up_gets_records_at_once_without_the_outbox(tmp_path:
 def test_records_queue_behind_those_waiting_in_the_outbox(tmp_path: Path) -> None:
     failures = [DeliveryError("down", FailureKind.TRANSIENT) for _ in range(3)]
     store = ListStore(*failures)
-    outbox = Outbox(store, folder=tmp_path, settings=FAST)
+    outbox = Outbox(store, folder=tmp_path, settings=FAST, direct_delivery=True)
 
     outbox.append([UsageRecord(model="first")])  # the direct delivery fails: into the outbox
     outbox.append([UsageRecord(model="second")])  # something waits: straight into the outbox
@@ -147,6 +150,17 @@ def test_records_queue_behind_those_waiting_in_the_outbox(tmp_path: Path) -> Non
     assert result.pending == 0
     assert [record.model for record in store.records] == ["first", "second"]
     assert not store.failures
+
+
+def test_without_direct_delivery_records_always_go_through_the_outbox(tmp_path: Path) -> None:
+    store = ListStore()
+    outbox = Outbox(store, folder=tmp_path, settings=SenderSettings(max_batch_age=3600))
+
+    outbox.append([UsageRecord(model="a")])
+
+    assert not store.records
+    assert outbox.flush(5).delivered == 1
+    outbox.close(1)
 
 
 def test_flush_without_timeout_returns_at_the_first_failure(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from tests.postgres_server import PostgresServer
 
 from tokentrail._record import UsageRecord
 from tokentrail.stores import schema
+from tokentrail.stores._codec import Row
 from tokentrail.stores._errors import DeliveryError, FailureKind
 from tokentrail.stores._sender import SenderSettings
 from tokentrail.stores.outbox import Outbox
@@ -98,13 +99,14 @@ def test_nothing_lost_or_doubled_across_a_server_restart(
     assert set(stored) == set(handed_over)
 
 
+@pytest.mark.parametrize("direct_delivery", [False, True], ids=["outbox", "direct"])
 def test_a_poisoned_record_goes_to_the_dead_letter_table_alone(
-    postgres_url: str, outbox_dir: Path, caplog: pytest.LogCaptureFixture
+    postgres_url: str, outbox_dir: Path, caplog: pytest.LogCaptureFixture, direct_delivery: bool
 ) -> None:
     _create_table(postgres_url)
     poisoned = UsageRecord(model="bad", output_tokens=-5)
     records = [UsageRecord(model=f"m{i}") for i in range(20)]
-    outbox = Outbox(PostgresStore(postgres_url), settings=FAST)
+    outbox = Outbox(PostgresStore(postgres_url), settings=FAST, direct_delivery=direct_delivery)
     assert outbox.path is not None
 
     with caplog.at_level(logging.WARNING):
@@ -126,13 +128,21 @@ def test_a_poisoned_record_goes_to_the_dead_letter_table_alone(
 class LosesTheFirstReplies(PostgresStore):
     """Commits, then reports a network failure twice: replies lost after the commit.
 
-    The first is the outbox's direct delivery, the second the sender's first attempt.
+    The first is the outbox's direct delivery (rows), the second the sender's first attempt
+    (payloads).
     """
 
     lost = 0
 
+    def write_rows(self, rows: Sequence[Row]) -> None:
+        super().write_rows(rows)
+        self._lose_the_reply()
+
     def write_payloads(self, payloads: Sequence[str]) -> None:
         super().write_payloads(payloads)
+        self._lose_the_reply()
+
+    def _lose_the_reply(self) -> None:
         if self.lost < 2:
             self.lost += 1
             raise DeliveryError("connection reset after commit", FailureKind.TRANSIENT)
@@ -144,7 +154,7 @@ def test_a_reply_lost_after_commit_does_not_double_the_batch(
     _create_table(postgres_url)
     records = [UsageRecord(model=f"m{i}") for i in range(30)]
     store = LosesTheFirstReplies(postgres_url)
-    outbox = Outbox(store, settings=FAST)
+    outbox = Outbox(store, settings=FAST, direct_delivery=True)
 
     outbox.append(records)
     first = outbox.flush()

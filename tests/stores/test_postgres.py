@@ -11,6 +11,7 @@ import pytest
 
 from tokentrail._record import UsageRecord
 from tokentrail.stores import schema
+from tokentrail.stores._codec import record_to_row
 from tokentrail.stores._errors import DeliveryError, FailureKind
 from tokentrail.stores.postgres import PostgresStore, store_name
 
@@ -28,7 +29,19 @@ def _rows(url: str, query: str = "SELECT count(*) FROM token_usage") -> list[tup
         return connection.execute(query).fetchall()
 
 
-def test_writes_every_column_and_ignores_a_batch_sent_twice(postgres_url: str) -> None:
+def _write(store: PostgresStore, records: list[UsageRecord], form: str) -> None:
+    """Write as the outbox's sender does (`payloads`) or as the journal hands over (`rows`)."""
+    if form == "rows":
+        store.write_rows([record_to_row(record) for record in records])
+    else:
+        store.write(records)
+
+
+FORMS = pytest.mark.parametrize("form", ["payloads", "rows"])
+
+
+@FORMS
+def test_writes_every_column_and_ignores_a_batch_sent_twice(postgres_url: str, form: str) -> None:
     _create_table(postgres_url)
     record = UsageRecord(
         user_id="u1",
@@ -50,8 +63,8 @@ def test_writes_every_column_and_ignores_a_batch_sent_twice(postgres_url: str) -
     others = [UsageRecord(model=f"m{i}") for i in range(99)]
     store = PostgresStore(postgres_url)
 
-    store.write([record, *others])
-    store.write([record, *others])
+    _write(store, [record, *others], form)
+    _write(store, [record, *others], form)
     store.close()
 
     assert _rows(postgres_url) == [(100,)]
@@ -65,8 +78,9 @@ def test_writes_every_column_and_ignores_a_batch_sent_twice(postgres_url: str) -
     ]
 
 
+@FORMS
 def test_older_table_gets_the_columns_it_has_and_says_what_it_leaves_out(
-    postgres_url: str, caplog: pytest.LogCaptureFixture
+    postgres_url: str, caplog: pytest.LogCaptureFixture, form: str
 ) -> None:
     with psycopg.connect(postgres_url, autocommit=True) as connection:
         connection.execute(
@@ -79,8 +93,8 @@ def test_older_table_gets_the_columns_it_has_and_says_what_it_leaves_out(
     record = UsageRecord(model="mistral-small", input_tokens=7, cache_read_tokens=3)
 
     with caplog.at_level(logging.WARNING):
-        store.write([record])
-        store.write([record])
+        _write(store, [record], form)
+        _write(store, [record], form)
     store.close()
 
     assert _rows(postgres_url, "SELECT model, input_tokens FROM token_usage") == [

@@ -201,7 +201,7 @@ def test_outbox_bisects_a_poisoned_row_and_retries_a_lost_reply(
         raise httpx.ReadError("connection reset", request=request)
 
     endpoint.faults.append(commit_then_lose_reply)
-    outbox = Outbox(SupabaseStore(client), folder=tmp_path, settings=FAST)
+    outbox = Outbox(SupabaseStore(client), folder=tmp_path, settings=FAST, direct_delivery=True)
     outbox.append(good[:4])
     first = outbox.flush()
     outbox.append([*good[4:6], poisoned, *good[6:]])

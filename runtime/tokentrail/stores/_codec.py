@@ -73,6 +73,11 @@ def rows_from_lines(lines: Sequence[bytes]) -> list[Row]:
     return [tuple(value) for value in values]
 
 
+def rows_to_json(rows: Sequence[Row]) -> str:
+    """Rows as one JSON array of arrays, encoded in one call (a batch for the server to parse)."""
+    return _ENCODE(list(rows))
+
+
 def row_to_payload(row: Row) -> str:
     """A row as the outbox keeps it: one compact JSON object keyed by column."""
     return _ENCODE(dict(zip(COLUMNS, row, strict=True)))

@@ -19,6 +19,10 @@ class RemoteStore(Protocol):
     `_codec.record_to_json`), so that the sender passes them on without decoding them. It either
     stores every record of the batch (records already there count as stored) or raises
     `DeliveryError`; it is only ever called from one thread at a time.
+
+    A store may also offer `write_rows(rows)`, the same for records as rows (see `_codec`): the
+    journal's batches are rows, and a store that parses them itself saves the sender encoding
+    each as an outbox payload. The stores of this package do.
     """
 
     @property
@@ -105,8 +109,9 @@ class _CheckedOnly:
 def open_remote_sink(store: object, *, connect: bool = True) -> RecordSink:
     """A journal and an outbox in front of the remote store `store` names, its sender started.
 
-    The caller's write is a journal line; the tracker's background thread moves lines into the
-    outbox, and the outbox's sender delivers them.
+    The caller's write is a journal line; the tracker's background thread stores batches of
+    lines itself while the store keeps up, and otherwise moves them into the outbox, whose sender
+    delivers them.
 
     With `connect=False` the store is only checked (no outbox file, no thread, no connection).
     """
@@ -116,7 +121,10 @@ def open_remote_sink(store: object, *, connect: bool = True) -> RecordSink:
     from tokentrail.stores.journal import JournaledStore
     from tokentrail.stores.outbox import Outbox
 
-    outbox = Outbox(remote)
+    outbox = Outbox(remote, direct_delivery=True)
     if outbox.in_memory:
-        return outbox  # the folder is not writable: a journal there could not be written either
+        # The folder is not writable: a journal there could not be written either, so callers
+        # append to the outbox themselves and must never wait for the network.
+        outbox.direct_delivery = False
+        return outbox
     return JournaledStore(outbox, outbox.journal_folder)

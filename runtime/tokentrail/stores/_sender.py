@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from tokentrail._pricing import may_override_costs, price_record
 from tokentrail._record import UsageRecord
 from tokentrail.stores._base import FlushResult
-from tokentrail.stores._codec import record_from_json, record_to_json
+from tokentrail.stores._codec import (
+    COST_INDEX,
+    Row,
+    record_from_json,
+    record_from_row,
+    record_to_json,
+    record_to_row,
+    row_to_payload,
+)
 from tokentrail.stores._errors import DeliveryError, FailureKind
 from tokentrail.stores._outbox_file import OutboxFile, PendingEntry
 from tokentrail.stores._remote import RemoteStore
@@ -154,8 +162,8 @@ class Sender(threading.Thread):
                 self._store.name,
             )
 
-    def deliver_directly(self, payloads: Sequence[str]) -> bool:
-        """Store `payloads` now, on the calling thread, skipping the outbox; True when stored.
+    def deliver_directly(self, rows: Sequence[Row]) -> bool:
+        """Store `rows` now, on the calling thread, skipping the outbox; True when stored.
 
         Only while the store keeps up: nothing waits in the outbox (what waits goes first), the
         last attempt succeeded, and the sender is not writing. Any failure returns False without
@@ -170,14 +178,19 @@ class Sender(threading.Thread):
         try:
             if self._outbox.has_pending():
                 return False
-            self._store.write_payloads([self._priced(payload) for payload in payloads])
+            priced = [self._priced_row(row) for row in rows]
+            write_rows = getattr(self._store, "write_rows", None)
+            if write_rows is not None:
+                write_rows(priced)
+            else:
+                self._store.write_payloads([row_to_payload(row) for row in priced])
         except Exception as error:  # noqa: BLE001 - the outbox path reports it
             logger.debug("direct delivery to %s failed (%s); using the outbox", self.name, error)
             return False
         finally:
             self._store_lock.release()
         with self._condition:
-            self._delivered += len(payloads)
+            self._delivered += len(rows)
             self._condition.notify_all()
         return True
 
@@ -223,18 +236,32 @@ class Sender(threading.Thread):
             self._delivered += len(batch)
             self._condition.notify_all()
 
-    def _priced(self, payload: str) -> str:
-        """The payload with its cost filled in if it had none (or a custom price overrides it)."""
+    def _needs_price(self, has_cost: bool) -> bool:
         # Only the runtime's pricer knows custom prices, which replace even a cost the record has.
-        if _NO_COST not in payload and not (self._pricer is price_record and may_override_costs()):
-            return payload
-        record = record_from_json(payload)
+        return not has_cost or (self._pricer is price_record and may_override_costs())
+
+    def _priced_row(self, row: Row) -> Row:
+        """The row with its cost filled in if it had none (or a custom price overrides it)."""
+        if not self._needs_price(row[COST_INDEX] is not None):
+            return row
+        priced = self._price(record_from_row(row))
+        return row if priced is None else record_to_row(priced)
+
+    def _price(self, record: UsageRecord) -> UsageRecord | None:
+        """`record` priced, or None when no price is found (or pricing fails)."""
         try:
             priced = self._pricer(record)
         except Exception:  # noqa: BLE001 - a pricing bug costs a price, never a record
             logger.debug("could not price record %s; it is stored without a cost", record.id)
+            return None
+        return None if priced.cost_usd is None else priced
+
+    def _priced(self, payload: str) -> str:
+        """The payload with its cost filled in if it had none (or a custom price overrides it)."""
+        if not self._needs_price(_NO_COST not in payload):
             return payload
-        return payload if priced.cost_usd is None else record_to_json(priced)
+        priced = self._price(record_from_json(payload))
+        return payload if priced is None else record_to_json(priced)
 
     def _notify_progress(self) -> None:
         with self._condition:

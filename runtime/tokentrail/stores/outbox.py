@@ -64,6 +64,10 @@ class Outbox:
             is `TOKENTRAIL_OUTBOX_DIR` or `~/.local/state/tokentrail/outbox`.
         settings: batching, retry and reporting settings.
         pricer: fills in the cost of a record that has none, just before delivery.
+        direct_delivery: while the store keeps up, `append_rows` stores the rows itself, on the
+            calling thread, instead of committing them for the sender. Only for a caller whose
+            rows are safe elsewhere until the call returns, and who may wait for the network:
+            the journal's background thread.
     """
 
     def __init__(
@@ -73,8 +77,10 @@ class Outbox:
         folder: Path | None = None,
         settings: SenderSettings | None = None,
         pricer: Pricer | None = None,
+        direct_delivery: bool = False,
     ) -> None:
         self._store = store
+        self.direct_delivery = direct_delivery
         self._folder = folder or default_outbox_root() / store.name
         self._settings = settings or SenderSettings()
         self._pricer = pricer or default_pricer()
@@ -128,17 +134,16 @@ class Outbox:
         self.append_rows([record_to_row(record) for record in records])
 
     def append_rows(self, rows: Sequence[Row]) -> None:
-        """Deliver rows (see `_codec`) now if the store keeps up, else commit them to the outbox.
+        """Commit rows (see `_codec`) to the outbox, or, with `direct_delivery`, store them now.
 
-        Called by the journal in front of the outbox, off the caller's path: the rows are safe
-        in the journal until this returns, so storing them directly needs no outbox commit, and
-        a store that keeps up costs no local write and read-back at all.
+        Behind a journal the rows are safe in the journal until this returns, so storing them
+        directly needs no outbox commit: a store that keeps up costs no local write and
+        read-back at all.
         """
         self._check_fork()
-        payloads = [row_to_payload(row) for row in rows]
-        if not self._closed and self._sender.deliver_directly(payloads):
+        if self.direct_delivery and not self._closed and self._sender.deliver_directly(rows):
             return
-        self._file.append([(row[0], payload) for row, payload in zip(rows, payloads, strict=True)])
+        self._file.append([(row[0], row_to_payload(row)) for row in rows])
         self._sender.notify_appended(len(rows))
 
     @property

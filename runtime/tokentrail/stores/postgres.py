@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from tokentrail._record import COLUMNS, UsageRecord
-from tokentrail.stores._codec import record_to_json
+from tokentrail.stores._codec import Row, record_to_json, rows_to_json
 from tokentrail.stores._errors import (
     DeliveryError,
     FailureKind,
@@ -168,12 +168,19 @@ class PostgresStore:
 
     def write_payloads(self, payloads: Sequence[str]) -> None:
         """Store records given as outbox payloads (JSON objects) in one transaction."""
+        self._write("[" + ",".join(payloads) + "]", as_rows=False)
+
+    def write_rows(self, rows: Sequence[Row]) -> None:
+        """Store records given as rows (see `_codec`) in one transaction."""
+        self._write(rows_to_json(rows), as_rows=True)
+
+    def _write(self, batch: str, *, as_rows: bool) -> None:
         import psycopg
 
         try:
             connection = self._connect()
             layout = self._discover(connection)
-            self._insert(connection, layout, payloads)
+            self._insert(connection, layout, batch, as_rows=as_rows)
         except psycopg.Error as error:
             self._after_error(error)
             raise DeliveryError(
@@ -269,15 +276,18 @@ class PostgresStore:
         self,
         connection: psycopg.Connection[tuple[object, ...]],
         layout: TableLayout,
-        payloads: Sequence[str],
+        batch: str,
+        *,
+        as_rows: bool,
     ) -> None:
         """Send the batch as one JSON array, and let the server turn it into rows.
 
-        The server parses the payloads into a row type holding only the columns this store
-        writes (`json_populate_recordset`), so no per-record work is done in Python and a key
-        such as our UUID never meets a column it does not fit (a `bigserial` id). The row type
-        is a temporary table made once per server session, inside the transaction, which also
-        works through a pooler that hands each transaction to another session.
+        The server parses the records into a row type holding only the columns this store
+        writes (`json_populate_record`), so no per-record work is done in Python and a key such
+        as our UUID never meets a column it does not fit (a `bigserial` id). Rows (JSON arrays)
+        are first named by position into objects on the server. The row type is a temporary
+        table made once per server session, inside the transaction, which also works through a
+        pooler that hands each transaction to another session.
 
         The whole transaction is one query, so one round trip: a thread waiting on the network
         gives up the GIL and, in a busy process, waits for it again after every round trip.
@@ -288,14 +298,28 @@ class PostgresStore:
         from_row = sql.SQL(", ").join(sql.Identifier("r", column) for column in layout.columns)
         table = sql.Identifier(self._table)
         row_type = sql.Identifier(f"tokentrail_row_{layout.fingerprint}")
+        if as_rows:
+            by_name = sql.SQL(", ").join(
+                sql.SQL("{}, e.value -> {}").format(
+                    sql.Literal(column), sql.Literal(COLUMNS.index(column))
+                )
+                for column in layout.columns
+            )
+            records = sql.SQL(
+                "json_array_elements({batch}::json) AS e, "
+                "json_populate_record(NULL::{row_type}, json_build_object({by_name})) AS r"
+            ).format(batch=sql.Literal(batch), row_type=row_type, by_name=by_name)
+        else:
+            records = sql.SQL(
+                "json_populate_recordset(NULL::{row_type}, {batch}::json) AS r"
+            ).format(batch=sql.Literal(batch), row_type=row_type)
         conflict = sql.SQL(" ON CONFLICT (id) DO NOTHING" if layout.idempotent else "")
         query = sql.SQL(
             "BEGIN; "
             "SET LOCAL statement_timeout = {timeout}; "
             "CREATE TEMPORARY TABLE IF NOT EXISTS {row_type} AS "
             "SELECT {columns} FROM {table} WITH NO DATA; "
-            "INSERT INTO {table} ({columns}) SELECT {from_row} "
-            "FROM json_populate_recordset(NULL::{row_type}, {batch}::json) AS r{conflict}; "
+            "INSERT INTO {table} ({columns}) SELECT {from_row} FROM {records}{conflict}; "
             "COMMIT"
         ).format(
             timeout=sql.Literal(self._statement_timeout_ms),
@@ -303,7 +327,7 @@ class PostgresStore:
             columns=columns,
             table=table,
             from_row=from_row,
-            batch=sql.Literal("[" + ",".join(payloads) + "]"),
+            records=records,
             conflict=conflict,
         )
         try:

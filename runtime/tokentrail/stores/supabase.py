@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from tokentrail._record import COLUMNS, UsageRecord
-from tokentrail.stores._codec import record_to_json
+from tokentrail.stores._codec import Row, record_to_json
 from tokentrail.stores._errors import (
     DeliveryError,
     FailureKind,
@@ -124,10 +124,16 @@ class SupabaseStore:
 
     def write_payloads(self, payloads: Sequence[str]) -> None:
         """Store records given as outbox payloads (JSON objects) in one request."""
+        self._write([json.loads(payload) for payload in payloads])
+
+    def write_rows(self, rows: Sequence[Row]) -> None:
+        """Store records given as rows (see `_codec`) in one request."""
+        self._write([dict(zip(COLUMNS, row, strict=True)) for row in rows])
+
+    def _write(self, values: list[dict[str, Any]]) -> None:
         import httpx
         from postgrest.exceptions import APIError
 
-        values = [json.loads(payload) for payload in payloads]
         dropped: list[str] = []
         try:
             while True:
