@@ -31,6 +31,7 @@ from tokentrail.stores.schema import SUMMARY_GROUPS, TABLE, summary_select
 
 if TYPE_CHECKING:
     import psycopg
+    from psycopg import sql
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ class TableLayout:
     columns: tuple[str, ...]
     left_out: tuple[str, ...]
     idempotent: bool
+    types: tuple[str, ...] = ()
+    """Each column's type as the server spells it (`format_type`), in `columns` order."""
 
     @property
     def fingerprint(self) -> str:
@@ -123,7 +126,12 @@ def read_layout(connection: psycopg.Connection[tuple[object, ...]], table: str) 
     unique_row = connection.execute(_ID_IS_UNIQUE_QUERY, {"table": table}).fetchone()
     idempotent = id_writable and bool(unique_row and unique_row[0])
     left_out = tuple(column for column in COLUMNS if column not in columns)
-    return TableLayout(columns=columns, left_out=left_out, idempotent=idempotent)
+    return TableLayout(
+        columns=columns,
+        left_out=left_out,
+        idempotent=idempotent,
+        types=tuple(types[column] for column in columns),
+    )
 
 
 class PostgresStore:
@@ -168,13 +176,13 @@ class PostgresStore:
 
     def write_payloads(self, payloads: Sequence[str]) -> None:
         """Store records given as outbox payloads (JSON objects) in one transaction."""
-        self._write("[" + ",".join(payloads) + "]", as_rows=False)
+        self._write("[" + ",".join(payloads) + "]")
 
     def write_rows(self, rows: Sequence[Row]) -> None:
         """Store records given as rows (see `_codec`) in one transaction."""
         self._write(rows_to_json(rows), as_rows=True)
 
-    def _write(self, batch: str, *, as_rows: bool) -> None:
+    def _write(self, batch: str, *, as_rows: bool = False) -> None:
         import psycopg
 
         try:
@@ -282,11 +290,11 @@ class PostgresStore:
     ) -> None:
         """Send the batch as one JSON array, and let the server turn it into rows.
 
-        The server parses the records into a row type holding only the columns this store
-        writes (`json_populate_record`), so no per-record work is done in Python and a key such
-        as our UUID never meets a column it does not fit (a `bigserial` id). Rows (JSON arrays)
-        are first named by position into objects on the server. The row type is a temporary
-        table made once per server session, inside the transaction, which also works through a
+        The server parses the records, so no per-record work is done in Python, and only the
+        columns this store writes are filled, so a key such as our UUID never meets a column it
+        does not fit (a `bigserial` id). Rows (JSON arrays) are read by position and cast to
+        each column's type; payloads (JSON objects) go through a row type that is a temporary
+        table, made once per server session inside the transaction, which also works through a
         pooler that hands each transaction to another session.
 
         The whole transaction is one query, so one round trip: a thread waiting on the network
@@ -295,38 +303,38 @@ class PostgresStore:
         from psycopg import sql
 
         columns = sql.SQL(", ").join(sql.Identifier(column) for column in layout.columns)
-        from_row = sql.SQL(", ").join(sql.Identifier("r", column) for column in layout.columns)
         table = sql.Identifier(self._table)
-        row_type = sql.Identifier(f"tokentrail_row_{layout.fingerprint}")
+        setup: sql.Composable
         if as_rows:
-            by_name = sql.SQL(", ").join(
-                sql.SQL("{}, e.value -> {}").format(
-                    sql.Literal(column), sql.Literal(COLUMNS.index(column))
-                )
-                for column in layout.columns
+            setup = sql.SQL("")
+            values = sql.SQL(", ").join(
+                _from_position(COLUMNS.index(column), kind)
+                for column, kind in zip(layout.columns, layout.types, strict=True)
             )
-            records = sql.SQL(
-                "json_array_elements({batch}::json) AS e, "
-                "json_populate_record(NULL::{row_type}, json_build_object({by_name})) AS r"
-            ).format(batch=sql.Literal(batch), row_type=row_type, by_name=by_name)
+            records = sql.SQL("jsonb_array_elements({batch}::jsonb) AS e(value)").format(
+                batch=sql.Literal(batch)
+            )
         else:
+            row_type = sql.Identifier(f"tokentrail_row_{layout.fingerprint}")
+            setup = sql.SQL(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS {row_type} AS "
+                "SELECT {columns} FROM {table} WITH NO DATA; "
+            ).format(row_type=row_type, columns=columns, table=table)
+            values = sql.SQL(", ").join(sql.Identifier("r", column) for column in layout.columns)
             records = sql.SQL(
                 "json_populate_recordset(NULL::{row_type}, {batch}::json) AS r"
-            ).format(batch=sql.Literal(batch), row_type=row_type)
+            ).format(row_type=row_type, batch=sql.Literal(batch))
         conflict = sql.SQL(" ON CONFLICT (id) DO NOTHING" if layout.idempotent else "")
         query = sql.SQL(
-            "BEGIN; "
-            "SET LOCAL statement_timeout = {timeout}; "
-            "CREATE TEMPORARY TABLE IF NOT EXISTS {row_type} AS "
-            "SELECT {columns} FROM {table} WITH NO DATA; "
-            "INSERT INTO {table} ({columns}) SELECT {from_row} FROM {records}{conflict}; "
+            "BEGIN; SET LOCAL statement_timeout = {timeout}; {setup}"
+            "INSERT INTO {table} ({columns}) SELECT {values} FROM {records}{conflict}; "
             "COMMIT"
         ).format(
             timeout=sql.Literal(self._statement_timeout_ms),
-            row_type=row_type,
-            columns=columns,
+            setup=setup,
             table=table,
-            from_row=from_row,
+            columns=columns,
+            values=values,
             records=records,
             conflict=conflict,
         )
@@ -348,6 +356,17 @@ class PostgresStore:
     def _describe(self, error: BaseException) -> str:
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return mask_secrets(f"{self.display_url}: {detail}", (self._password,))
+
+
+def _from_position(position: int, kind: str) -> sql.Composable:
+    """The row's value at `position` as a column of type `kind` (a server-spelled type)."""
+    from psycopg import sql
+
+    # JSON columns take the value as JSON; every other type parses the value's text.
+    operator = "->" if kind in {"json", "jsonb"} else "->>"
+    return sql.SQL("(e.value {} {})::{}").format(
+        sql.SQL(operator), sql.Literal(position), sql.SQL(kind)
+    )
 
 
 def _roll_back(connection: psycopg.Connection[tuple[object, ...]]) -> None:
