@@ -23,6 +23,7 @@ from typing import Any
 
 from tokentrail._last_resort import save_unsaved
 from tokentrail._pricing import may_override_costs, price_record
+from tokentrail._process import generation
 from tokentrail._record import UsageRecord
 from tokentrail._warnings import warn_limited
 from tokentrail.stores import (
@@ -72,7 +73,7 @@ class UsageTracker:
         self._sleeping = False
         self._needs_maintenance = False
         self._worker: threading.Thread | None = None
-        self._worker_pid = 0
+        self._worker_generation = -1
         self._closed = False
         _live_trackers.add(self)
 
@@ -140,7 +141,7 @@ class UsageTracker:
         self._needs_maintenance = True
         # Without the lock: the worker marks itself sleeping *before* it looks for work, so
         # either it sees these rows or this reads `_sleeping` as set and wakes it.
-        if self._sleeping or self._closed or self._worker_pid != os.getpid():
+        if self._sleeping or self._closed or self._worker_generation != generation():
             self._queue()
 
     def summary(
@@ -189,11 +190,15 @@ class UsageTracker:
 
     def _ensure_worker(self) -> None:
         # Called with the lock held. A forked child starts its own worker.
-        if self._worker is not None and self._worker_pid == os.getpid() and self._worker.is_alive():
+        if (
+            self._worker is not None
+            and self._worker_generation == generation()
+            and self._worker.is_alive()
+        ):
             return
         self._sleeping = False
         self._worker = threading.Thread(target=self._work, name="tokentrail-tracker", daemon=True)
-        self._worker_pid = os.getpid()
+        self._worker_generation = generation()
         self._worker.start()
 
     def _work(self) -> None:
@@ -289,7 +294,7 @@ class UsageTracker:
 
     def _wait_idle(self, timeout: float | None) -> None:
         with self._wake:
-            if self._worker is None or self._worker_pid != os.getpid():
+            if self._worker is None or self._worker_generation != generation():
                 pending_price = _take_all(self._to_price)
             else:
                 self._hurry = True

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import json.encoder
 import os
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 from tokentrail import UsageRecord
 from tokentrail._record import COLUMNS, new_record_id
 from tokentrail.stores._codec import (
+    _compact_encoder,
     record_from_json,
     record_from_row,
     record_to_json,
@@ -106,3 +109,26 @@ def test_a_forked_child_makes_ids_of_its_own() -> None:
 
     assert len(child_ids) == 100
     assert not child_ids & parent_ids
+
+
+def test_without_the_c_encoder_lines_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    row = record_to_row(UsageRecord(model="m", request_metadata={"path": Path("/x")}))
+    expected = row_to_line(row)
+    monkeypatch.setattr(json.encoder, "c_make_encoder", None)  # as without the _json module
+
+    assert _compact_encoder()(row) == expected
+
+
+def test_a_c_encoder_taking_other_arguments_falls_back_to_the_standard_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    row = record_to_row(UsageRecord(model="m"))
+
+    def takes_other_arguments(*arguments: object) -> None:
+        raise TypeError("c_make_encoder() takes other arguments")
+
+    monkeypatch.setattr(json.encoder, "c_make_encoder", takes_other_arguments)
+    encode = _compact_encoder()
+    monkeypatch.undo()  # the standard call then uses the encoder this Python really has
+
+    assert encode(row) == row_to_line(row)

@@ -33,6 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from tokentrail._process import generation
 from tokentrail._record import UsageRecord
 from tokentrail.stores._base import FlushResult, PricedCost, RecordSink
 from tokentrail.stores._codec import (
@@ -63,7 +64,7 @@ class _JournalFile:
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f"{os.getpid()}-{uuid.uuid4().hex[:8]}.jsonl"
-        self.owner_pid = os.getpid()
+        self.generation = generation()
         self.end = 0
         self._descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -158,7 +159,7 @@ class JournaledStore:
 
     def _journal(self) -> _JournalFile:
         # Called with the write lock held. A forked child opens a journal of its own.
-        if self._file is not None and self._file.owner_pid == os.getpid():
+        if self._file is not None and self._file.generation == generation():
             return self._file
         if self._file is not None:
             self._file.abandon()
@@ -169,7 +170,7 @@ class JournaledStore:
 
     def _own_file(self) -> _JournalFile | None:
         """This process's journal, if it has one (called with the write lock held)."""
-        if self._file is None or self._file.owner_pid != os.getpid():
+        if self._file is None or self._file.generation != generation():
             return None
         return self._file
 
