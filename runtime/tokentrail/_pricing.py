@@ -102,6 +102,19 @@ def may_override_costs() -> bool:
     return _source.may_override
 
 
+def may_price(provider: str, model: str, *, has_cost: bool) -> bool:
+    """Whether pricing could change a record of this provider and model; hot-path safe.
+
+    False for a record that has its cost while no custom price can replace it, and for a model
+    genai-prices has already been found not to know while there are no custom prices (which
+    could name it through an alias): handing such records to the background thread only costs
+    the callers the interpreter time it takes there.
+    """
+    if _source.may_override:
+        return True
+    return not has_cost and (provider, model) not in _source.unknown_models
+
+
 def price_record(record: UsageRecord) -> UsageRecord:
     """`record` with its cost as the price table says; the same object when nothing changes.
 

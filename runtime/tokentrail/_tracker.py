@@ -22,9 +22,9 @@ from decimal import Decimal
 from typing import Any
 
 from tokentrail._last_resort import save_unsaved
-from tokentrail._pricing import may_override_costs, price_record
+from tokentrail._pricing import may_price, price_record
 from tokentrail._process import generation
-from tokentrail._record import UsageRecord
+from tokentrail._record import COLUMNS, UsageRecord
 from tokentrail._warnings import warn_limited
 from tokentrail.stores import (
     FlushResult,
@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 _RETRY_SECONDS = 5.0
 _BATCH_SECONDS = 0.25
 _YIELD_EVERY = 4
+_PROVIDER_INDEX = COLUMNS.index("provider")
+_MODEL_INDEX = COLUMNS.index("model")
 _live_trackers: weakref.WeakSet[UsageTracker] = weakref.WeakSet()
 
 
@@ -135,9 +137,7 @@ class UsageTracker:
             self._queue(unwritten=rows)
             return
         if not self._sink_prices:
-            self._to_price.extend(
-                [row for row in rows if row[COST_INDEX] is None or may_override_costs()]
-            )
+            self._to_price.extend([row for row in rows if _may_price(row)])
         self._needs_maintenance = True
         # Without the lock: the worker marks itself sleeping *before* it looks for work, so
         # either it sees these rows or this reads `_sleeping` as set and wakes it.
@@ -290,7 +290,7 @@ class UsageTracker:
                 self._unwritten[:0] = rows
             return
         logger.info("tokentrail: wrote %d usage record(s) that had failed before", len(rows))
-        self._price([row for row in rows if row[COST_INDEX] is None or may_override_costs()])
+        self._price([row for row in rows if _may_price(row)])
 
     def _wait_idle(self, timeout: float | None) -> None:
         with self._wake:
@@ -357,6 +357,10 @@ class UsageTracker:
             self._open_sink().append(records)
         except Exception:  # noqa: BLE001 - the unsaved-records file is the last resort
             save_unsaved(records)
+
+
+def _may_price(row: Row) -> bool:
+    return may_price(row[_PROVIDER_INDEX], row[_MODEL_INDEX], has_cost=row[COST_INDEX] is not None)
 
 
 def _take_all(rows: deque[Row]) -> list[Row]:

@@ -327,3 +327,20 @@ def test_an_empty_table_switches_overrides_off() -> None:
 
     assert not _pricing.may_override_costs()
     assert not _pricing.custom_prices()
+
+
+def test_records_pricing_cannot_change_are_not_handed_to_the_background(
+    tracker: UsageTracker, store_path: Path
+) -> None:
+    configure(prices={})
+    assert not _pricing.may_price("openai", "gpt-4o", has_cost=True)
+    assert _pricing.may_price("acme-labs", "in-house-llm", has_cost=False)
+
+    run_once(tracker, "in-house-llm", "acme-labs")
+    tracker.flush()  # the background thread learns that genai-prices does not know it
+    assert not _pricing.may_price("acme-labs", "in-house-llm", has_cost=False)
+    run_once(tracker, "in-house-llm", "acme-labs")
+    assert [row["cost_source"] for row in read_rows(tracker, store_path)] == ["none", "none"]
+
+    configure(prices={"aliases": {"in-house-llm": "gpt-4o"}})  # an alias may name it now
+    assert _pricing.may_price("acme-labs", "in-house-llm", has_cost=False)

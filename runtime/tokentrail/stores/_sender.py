@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tokentrail._pricing import may_override_costs, price_record
-from tokentrail._record import UsageRecord
+from tokentrail._pricing import may_override_costs, may_price, price_record
+from tokentrail._record import COLUMNS, UsageRecord
 from tokentrail.stores._base import FlushResult
 from tokentrail.stores._codec import (
     COST_INDEX,
@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 
 _NO_COST = '"cost_usd":null'
 """How `record_to_json` writes a missing cost: a substring test finds records to price."""
+
+_PROVIDER_INDEX = COLUMNS.index("provider")
+_MODEL_INDEX = COLUMNS.index("model")
 
 Pricer = Callable[[UsageRecord], UsageRecord]
 
@@ -242,7 +245,11 @@ class Sender(threading.Thread):
 
     def _priced_row(self, row: Row) -> Row:
         """The row with its cost filled in if it had none (or a custom price overrides it)."""
-        if not self._needs_price(row[COST_INDEX] is not None):
+        has_cost = row[COST_INDEX] is not None
+        if self._pricer is price_record:
+            if not may_price(row[_PROVIDER_INDEX], row[_MODEL_INDEX], has_cost=has_cost):
+                return row
+        elif has_cost:
             return row
         priced = self._price(record_from_row(row))
         return row if priced is None else record_to_row(priced)
