@@ -25,9 +25,6 @@ def require_method(agent: Any, method: str) -> Any:
     return bound
 
 
-_WRAPPER_STEM = {"run_stream_sync": "stream_sync", "run_stream_events": "stream_events"}
-
-
 class _Block(Generic[_EnteredT]):
     """What both `with`-style blocks keep: the call to make, and the run once it is entered."""
 
