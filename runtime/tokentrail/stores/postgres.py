@@ -144,6 +144,11 @@ class PostgresStore:
         statement_timeout: seconds a batch may take on the server before it is abandoned.
     """
 
+    batch_rows = 2000
+    """Rows per write when the journal hands batches over directly: about 1 MB of JSON and
+    40 ms on the server. The server's time per row is the same as in batches of 500, but a
+    busy process waits for the GIL after every round trip, and there are four times fewer."""
+
     def __init__(
         self,
         url: str,
