@@ -324,3 +324,15 @@ def test_a_failed_group_commit_leaves_other_callers_rows_queued(tmp_path: Path) 
     assert [entry.id for entry in outbox.oldest(10)] == ["theirs", "later"]
     assert not real.in_transaction
     outbox.close()
+
+
+def test_the_journal_hands_over_batches_the_size_the_store_prefers(tmp_path: Path) -> None:
+    class PrefersSeven(ListStore):
+        batch_rows = 7
+
+    plain = Outbox(ListStore(), folder=tmp_path / "plain", settings=FAST)
+    preferring = Outbox(PrefersSeven(), folder=tmp_path / "preferring", settings=FAST)
+
+    assert (plain.batch_rows, preferring.batch_rows) == (FAST.batch_size, 7)
+    plain.close(1)
+    preferring.close(1)
