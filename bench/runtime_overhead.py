@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import logging
 import random
 import sqlite3
@@ -32,7 +33,7 @@ from pydantic_ai import Agent
 import tokentrail
 from tokentrail import UsageTracker
 
-Call = Callable[[], Awaitable[Any]]
+Call = Callable[[], Any]
 
 MEDIAN_TARGET_US = 100.0
 SHARE_TARGET = 0.05
@@ -40,7 +41,7 @@ P99_TARGET_US = 250.0
 
 
 def calls(agent: Agent[None, str], tracker: UsageTracker) -> dict[str, tuple[Call, Call]]:
-    """For each run method: (bare call, tracked call), both awaitable."""
+    """For each run method: (bare call, tracked call); coroutine functions for async methods."""
     keywords: dict[str, Any] = {"tracker": tracker, "user_id": "u", "tool_name": "bench"}
 
     async def run_bare() -> Any:
@@ -49,14 +50,11 @@ def calls(agent: Agent[None, str], tracker: UsageTracker) -> dict[str, tuple[Cal
     async def run_tracked() -> Any:
         return await tokentrail.run_agent_with_tracking(agent, "hello", **keywords)
 
-    async def sync_bare() -> Any:
-        return await asyncio.to_thread(agent.run_sync, "hello")
+    def sync_bare() -> Any:
+        return agent.run_sync("hello")
 
-    def sync_tracked_call() -> Any:
+    def sync_tracked() -> Any:
         return tokentrail.run_agent_sync_with_tracking(agent, "hello", **keywords)
-
-    async def sync_tracked() -> Any:
-        return await asyncio.to_thread(sync_tracked_call)
 
     async def stream_bare() -> Any:
         async with agent.run_stream("hello") as stream:
@@ -96,31 +94,47 @@ def calls(agent: Agent[None, str], tracker: UsageTracker) -> dict[str, tuple[Cal
         "run": (run_bare, run_tracked),
         "run_sync": (sync_bare, sync_tracked),
         "run_stream": (stream_bare, stream_tracked),
-        "run_stream_sync": (
-            lambda: asyncio.to_thread(stream_sync_bare),
-            lambda: asyncio.to_thread(stream_sync_tracked),
-        ),
+        "run_stream_sync": (stream_sync_bare, stream_sync_tracked),
         "run_stream_events": (events_bare, events_tracked),
         "iter": (iter_bare, iter_tracked),
     }
 
 
-async def timed(call: Call) -> float:
+async def timed(call: Callable[[], Awaitable[Any]]) -> float:
     started = time.perf_counter()
     await call()
     return time.perf_counter() - started
 
 
-async def measure(bare: Call, tracked: Call, pairs: int) -> tuple[list[float], list[float]]:
+def timer(call: Call, loop: asyncio.AbstractEventLoop) -> Callable[[], float]:
+    """Seconds one call takes: async methods timed inside `loop`, sync ones on this thread.
+
+    The sync wrappers run on the calling thread with no loop running, as an application calls
+    them: sending them to a worker thread from a loop would time the thread hand-over too.
+    """
+    if inspect.iscoroutinefunction(call):
+        return lambda: loop.run_until_complete(timed(call))
+
+    def time_sync() -> float:
+        started = time.perf_counter()
+        call()
+        return time.perf_counter() - started
+
+    return time_sync
+
+
+def measure(
+    bare: Callable[[], float], tracked: Callable[[], float], pairs: int
+) -> tuple[list[float], list[float]]:
     for _ in range(50):  # warm both paths
-        await bare()
-        await tracked()
+        bare()
+        tracked()
     bare_times, differences = [], []
     for index in range(pairs):
         if index % 2:
-            tracked_time, bare_time = await timed(tracked), await timed(bare)
+            tracked_time, bare_time = tracked(), bare()
         else:
-            bare_time, tracked_time = await timed(bare), await timed(tracked)
+            bare_time, tracked_time = bare(), tracked()
         bare_times.append(bare_time)
         differences.append(tracked_time - bare_time)
     return bare_times, differences
@@ -137,7 +151,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def main() -> int:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=2000, help="pairs per wrapper (default 2000)")
     parser.add_argument("--only", default="", help="comma-separated run methods to measure")
@@ -157,8 +171,9 @@ async def main() -> int:
     )
     # The machine's own spread: bare `run` against bare `run`, measured the same way. A tracked
     # p99 near this one is the machine's tail, not tracking's.
-    bare_run = calls(agent, tracker)["run"][0]
-    bare_times, differences = await measure(bare_run, bare_run, options.pairs)
+    loop = asyncio.new_event_loop()
+    bare_run = timer(calls(agent, tracker)["run"][0], loop)
+    bare_times, differences = measure(bare_run, bare_run, options.pairs)
     print(
         f"{'(bare vs bare)':<18} {statistics.median(bare_times) * 1e3:8.2f} "
         f"{statistics.median(differences) * 1e6:10.1f} {'':>16} {'':>7} "
@@ -171,7 +186,7 @@ async def main() -> int:
         if not hasattr(agent, name):
             print(f"{name:<18} not available in this pydantic-ai")
             continue
-        bare_times, differences = await measure(bare, tracked, options.pairs)
+        bare_times, differences = measure(timer(bare, loop), timer(tracked, loop), options.pairs)
         bare_median = statistics.median(bare_times)
         median = statistics.median(differences)
         low, high = bootstrap_median_interval(differences)
@@ -190,6 +205,7 @@ async def main() -> int:
             f"{'ok' if ok else 'MISSED'}"
         )
 
+    loop.close()
     tracker.close()
     rows = sqlite3.connect(store).execute("SELECT count(*) FROM token_usage").fetchone()[0]
     print(f"\nrecords in SQLite: {rows} (store: {store})")
@@ -197,4 +213,4 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(asyncio.run(main()))
+    raise SystemExit(main())
