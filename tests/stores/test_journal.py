@@ -207,3 +207,33 @@ def test_without_posix_fallocate_the_blocks_are_reserved_by_writing_zeros(
 
     assert journal.drain() == 1
     assert stored_models(database) == ["a"]
+
+
+class BatchRecordingStore(SQLiteStore):
+    """The embedded store, preferring batches of two rows and noting the batches it gets."""
+
+    batch_rows = 2
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.batches: list[int] = []
+
+    def append_rows(self, rows: Sequence[Row]) -> None:
+        self.batches.append(len(rows))
+        super().append_rows(rows)
+
+
+def test_lines_reach_the_store_in_the_batches_it_prefers(database: Path) -> None:
+    store = BatchRecordingStore(database)
+    journal = JournaledStore(store, database.with_name("usage.db.journal"))
+    journal.folder.mkdir()
+    orphan = journal.folder / "12345-deadbeef.jsonl"
+    orphan.write_bytes(b"".join(line(f"orphan-{number}") for number in range(5)))
+    journal.append([UsageRecord(model=f"own-{number}") for number in range(3)])
+
+    assert journal.drain() == 8
+
+    # Its own lines gather in whole chunks of 64 until there are at least two: one batch of
+    # three. The orphan's five are cut to size.
+    assert store.batches == [3, 2, 2, 1]
+    assert len(stored_models(database)) == 8

@@ -207,7 +207,7 @@ class JournaledStore:
             return 0
 
         complete = data[: data.rfind(b"\n") + 1]
-        batch_rows = getattr(self._store, "batch_rows", _CHUNK_LINES)
+        batch_rows = self._batch_rows()
         moved, offset = 0, start
         rows: list[Row] = []
         lines = length = 0
@@ -232,6 +232,15 @@ class JournaledStore:
                 journal.start_over()
                 self._drained_offset = 0
         return moved
+
+    def _batch_rows(self) -> int:
+        """How many rows to hand the store at once: as many as it prefers, else one chunk.
+
+        This process's lines gather in whole chunks until there are at least that many, so a
+        batch of them may hold up to a chunk more.
+        """
+        preferred = getattr(self._store, "batch_rows", None)
+        return preferred if isinstance(preferred, int) else _CHUNK_LINES
 
     def _store_rows(self, rows: Sequence[Row]) -> None:
         if not rows:
@@ -259,7 +268,9 @@ class JournaledStore:
             try:
                 with os.fdopen(descriptor, "rb", closefd=False) as file:
                     rows, _ = _decode(written_lines(file.read()), orphan)
-                self._store_rows(rows)
+                batch_rows = self._batch_rows()
+                for first in range(0, len(rows), batch_rows):
+                    self._store_rows(rows[first : first + batch_rows])
                 orphan.unlink()
             finally:
                 os.close(descriptor)

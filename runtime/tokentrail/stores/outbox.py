@@ -150,8 +150,8 @@ class Outbox:
     def batch_rows(self) -> int:
         """How many rows the journal in front should hand over at once: one store write.
 
-        The store's own `batch_rows` where it has one (a bigger batch costs fewer round trips
-        and less work per record on the server), else the sender's batch size.
+        The store's own `batch_rows` where it has one (bigger batches cost fewer round trips),
+        else the sender's batch size.
         """
         preferred = getattr(self._store, "batch_rows", None)
         return preferred if isinstance(preferred, int) else self._settings.batch_size

@@ -59,7 +59,7 @@ class TableLayout:
     columns: tuple[str, ...]
     left_out: tuple[str, ...]
     idempotent: bool
-    types: tuple[str, ...] = ()
+    types: tuple[str, ...]
     """Each column's type as the server spells it (`format_type`), in `columns` order."""
 
     @property
