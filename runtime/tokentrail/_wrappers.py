@@ -9,6 +9,7 @@ Typing: overloads give the bare call's result type for the agent's output type a
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -48,6 +49,23 @@ def _start(
     if tracking["user_id"] is not None or tracking["organization_id"] is not None:
         service = _inflight.calling_service(caller_depth + 1)
     return TrackedRun(agent, method, kwargs, service=service, **tracking)
+
+
+def _name_as_the_bare_call_would(agent: Any, kwargs: dict[str, Any]) -> None:
+    """Name an unnamed agent after the caller's variable, as calling its method directly would.
+
+    pydantic-ai names an agent after the variable that holds it in the frame calling the run
+    method. Through a wrapper that frame is tokentrail's: the agent would be named `agent` (the
+    wrapper's parameter) or left unnamed, which changes the agent's spans and the records'
+    `agent_name`. So each wrapper looks in its own caller's frame, through pydantic-ai's own
+    lookup, and tells the agent not to look again. Called by the wrapper the user calls.
+    """
+    infer = getattr(agent, "_infer_name", None)
+    if infer is None or not kwargs.get("infer_name", True):
+        return
+    if agent.name is None:
+        infer(sys._getframe(1))  # pydantic-ai looks in the frame above the one it is given
+    kwargs["infer_name"] = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,6 +113,7 @@ async def run_agent_with_tracking(
     **kwargs: Any,
 ) -> Any:
     """`await agent.run(*args, **kwargs)`, recorded."""
+    _name_as_the_bare_call_would(agent, kwargs)
     tracking = _tracking_keywords(tracker, user_id, organization_id, tool_name, operation)
     run = _start(agent, "run", kwargs, tracking, _USER_FRAME)
     try:
@@ -168,6 +187,7 @@ def run_agent_sync_with_tracking(
     **kwargs: Any,
 ) -> Any:
     """`agent.run_sync(*args, **kwargs)`, recorded once."""
+    _name_as_the_bare_call_would(agent, kwargs)
     tracking = _tracking_keywords(tracker, user_id, organization_id, tool_name, operation)
     run = _start(agent, "run_sync", kwargs, tracking, _USER_FRAME)
     try:
@@ -227,6 +247,7 @@ def run_agent_stream_with_tracking(
 
     A stream left before it completed is recorded as `cancelled` with the usage consumed so far.
     """
+    _name_as_the_bare_call_would(agent, kwargs)
     tracking = _tracking_keywords(tracker, user_id, organization_id, tool_name, operation)
     return TrackedAsyncBlock[Any](
         agent, "run_stream", args, kwargs, tracking, _service_of_caller(tracking)
@@ -335,6 +356,7 @@ def run_agent_stream_sync_with_tracking(
     Raises:
         TypeError: the installed pydantic-ai has no `run_stream_sync` (it arrived during 1.x).
     """
+    _name_as_the_bare_call_would(agent, kwargs)
     tracking = _tracking_keywords(tracker, user_id, organization_id, tool_name, operation)
     return TrackedSyncBlock[Any](
         agent, "run_stream_sync", args, kwargs, tracking, _service_of_caller(tracking)
@@ -363,6 +385,7 @@ def run_agent_stream_events_with_tracking(
     Raises:
         TypeError: the installed pydantic-ai has no `run_stream_events` (it arrived during 1.x).
     """
+    _name_as_the_bare_call_would(agent, kwargs)
     tracking = _tracking_keywords(tracker, user_id, organization_id, tool_name, operation)
     stream: Any = TrackedEventStream(agent, args, kwargs, tracking, _service_of_caller(tracking))
     return stream  # type: ignore[no-any-return]  # it is also async-iterable on late 1.x
