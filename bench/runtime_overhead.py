@@ -2,18 +2,22 @@
 
 Bare and tracked calls alternate (which comes first flips every pair), so drift on a busy machine
 hits both sides alike. Each pair gives one difference; the report shows the median difference with
-a bootstrap 95% interval, its share of the bare call, and the 99th percentile. The 1st percentile
-is shown too: a pause that hits either call of a pair (the garbage collector, the scheduler) widens
-both tails alike, so a p1 as far below zero as p99 is above it says the tail is the machine's, not
-tracking's; the first row measures exactly that, bare `run` against bare `run`. The last two
-columns time tracking's own code directly, in a separate pass of tracked calls: the start and the
-finish of each run on the caller's thread, free of the bare call's spread (what tracking causes
-elsewhere, in the agent's run or on other threads, is only in the paired differences). Records go
-to a real SQLite file, counted at the end.
+a bootstrap 95% interval and its share of the bare call.
+
+The tail is shown two ways. "p99 added" is how much later the tracked calls' 99th percentile
+lies than the bare calls' (with a bootstrap interval over the pairs): the latency a caller's p99
+gains, which the target is about. The 1st and 99th percentiles of the paired differences are shown
+too; they measure the machine more than tracking: a pause that hits either call of a pair (the
+garbage collector, the scheduler) widens both tails alike, so a p1 as far below the median as p99
+is above it says the tail is the machine's. The first row measures exactly that, bare `run`
+against bare `run`. The last two columns time tracking's own code directly, in a separate pass of
+tracked calls: the start and the finish of each run on the caller's thread, free of the bare
+call's spread (what tracking causes elsewhere, in the agent's run or on other threads, is only in
+the paired differences). Records go to a real SQLite file, counted at the end.
 
     python bench/runtime_overhead.py [--pairs 2000] [--only run,run_sync]
 
-Targets: median overhead <= 100 µs and <= 5% of the bare call; p99 <= 250 µs.
+Targets: median overhead <= 100 µs and <= 5% of the bare call; p99 added <= 250 µs.
 """
 
 from __future__ import annotations
@@ -133,18 +137,19 @@ def timer(call: Call, loop: asyncio.AbstractEventLoop) -> Callable[[], float]:
 def measure(
     bare: Callable[[], float], tracked: Callable[[], float], pairs: int
 ) -> tuple[list[float], list[float]]:
+    """Seconds of each bare and each tracked call, index `i` of both lists being one pair."""
     for _ in range(50):  # warm both paths
         bare()
         tracked()
-    bare_times, differences = [], []
+    bare_times, tracked_times = [], []
     for index in range(pairs):
         if index % 2:
             tracked_time, bare_time = tracked(), bare()
         else:
             bare_time, tracked_time = bare(), tracked()
         bare_times.append(bare_time)
-        differences.append(tracked_time - bare_time)
-    return bare_times, differences
+        tracked_times.append(tracked_time)
+    return bare_times, tracked_times
 
 
 @contextlib.contextmanager
@@ -195,6 +200,59 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def p99_added(bare_times: list[float], tracked_times: list[float]) -> float:
+    return percentile(tracked_times, 0.99) - percentile(bare_times, 0.99)
+
+
+def bootstrap_p99_added_interval(
+    bare_times: list[float], tracked_times: list[float], rounds: int = 1000
+) -> tuple[float, float]:
+    """A 95% interval for `p99_added`, resampling whole pairs so drift stays paired."""
+    rng = random.Random(7)
+    pairs = range(len(bare_times))
+    estimates = []
+    for _ in range(rounds):
+        sample = rng.choices(pairs, k=len(bare_times))
+        estimates.append(
+            p99_added([bare_times[i] for i in sample], [tracked_times[i] for i in sample])
+        )
+    estimates.sort()
+    return estimates[int(rounds * 0.025)], estimates[int(rounds * 0.975)]
+
+
+def interval(low: float, high: float) -> str:
+    return f"[{low * 1e6:.0f}, {high * 1e6:.0f}]"
+
+
+def report(
+    name: str, bare_times: list[float], tracked_times: list[float], own: list[float] | None
+) -> bool:
+    """Print one row; whether it meets the targets (`own` is None for the row without targets)."""
+    differences = [tracked - bare for bare, tracked in zip(bare_times, tracked_times, strict=True)]
+    bare_median = statistics.median(bare_times)
+    median = statistics.median(differences)
+    added = p99_added(bare_times, tracked_times)
+    ok = (
+        median * 1e6 <= MEDIAN_TARGET_US
+        and median / bare_median <= SHARE_TARGET
+        and added * 1e6 <= P99_TARGET_US
+    )
+    own_columns = (
+        f"{statistics.median(own) * 1e6:8.1f} {percentile(own, 0.99) * 1e6:8.1f}"
+        if own
+        else f"{'':>8} {'':>8}"
+    )
+    print(
+        f"{name:<18} {bare_median * 1e3:8.2f} {median * 1e6:8.1f} "
+        f"{interval(*bootstrap_median_interval(differences)):>12} "
+        f"{median / bare_median:6.1%} {added * 1e6:8.1f} "
+        f"{interval(*bootstrap_p99_added_interval(bare_times, tracked_times)):>12} "
+        f"{percentile(differences, 0.01) * 1e6:8.1f} {percentile(differences, 0.99) * 1e6:8.1f} "
+        f"{own_columns}  {('ok' if ok else 'MISSED') if own is not None else '(no target)'}"
+    )
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=2000, help="pairs per wrapper (default 2000)")
@@ -210,21 +268,16 @@ def main() -> int:
     failures = 0
 
     print(
-        f"{'wrapper':<18} {'bare ms':>8} {'median µs':>10} {'95% CI µs':>16} {'share':>7} "
-        f"{'p1 µs':>8} {'p99 µs':>8} {'own p50':>8} {'own p99':>8}  verdict"
+        f"{'wrapper':<18} {'bare ms':>8} {'median':>8} {'95% CI':>12} {'share':>6} "
+        f"{'p99 add':>8} {'95% CI':>12} {'diff p1':>8} {'diff p99':>8} "
+        f"{'own p50':>8} {'own p99':>8}  verdict (times in µs)"
     )
     # The machine's own spread: bare `run` against bare `run`, measured the same way. A tracked
-    # p99 near this one is the machine's tail, not tracking's.
+    # row near this one is the machine's, not tracking's.
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, name="bench-loop", daemon=True).start()
     bare_run = timer(calls(agent, tracker)["run"][0], loop)
-    bare_times, differences = measure(bare_run, bare_run, options.pairs)
-    print(
-        f"{'(bare vs bare)':<18} {statistics.median(bare_times) * 1e3:8.2f} "
-        f"{statistics.median(differences) * 1e6:10.1f} {'':>16} {'':>7} "
-        f"{percentile(differences, 0.01) * 1e6:8.1f} {percentile(differences, 0.99) * 1e6:8.1f}"
-        f" {'':>8} {'':>8}  (no target)"
-    )
+    report("(bare vs bare)", *measure(bare_run, bare_run, options.pairs), own=None)
     for name, (bare, tracked) in calls(agent, tracker).items():
         if selected and name not in selected:
             continue
@@ -232,26 +285,9 @@ def main() -> int:
             print(f"{name:<18} not available in this pydantic-ai")
             continue
         timed_tracked = timer(tracked, loop)
-        bare_times, differences = measure(timer(bare, loop), timed_tracked, options.pairs)
+        bare_times, tracked_times = measure(timer(bare, loop), timed_tracked, options.pairs)
         own = tracking_code_times(timed_tracked, options.pairs)
-        bare_median = statistics.median(bare_times)
-        median = statistics.median(differences)
-        low, high = bootstrap_median_interval(differences)
-        p99 = percentile(differences, 0.99)
-        share = median / bare_median
-        ok = (
-            median * 1e6 <= MEDIAN_TARGET_US
-            and share <= SHARE_TARGET
-            and p99 * 1e6 <= P99_TARGET_US
-        )
-        failures += not ok
-        print(
-            f"{name:<18} {bare_median * 1e3:8.2f} {median * 1e6:10.1f} "
-            f"{f'[{low * 1e6:.1f}, {high * 1e6:.1f}]':>16} {share:7.1%} "
-            f"{percentile(differences, 0.01) * 1e6:8.1f} {p99 * 1e6:8.1f} "
-            f"{statistics.median(own) * 1e6:8.1f} {percentile(own, 0.99) * 1e6:8.1f}  "
-            f"{'ok' if ok else 'MISSED'}"
-        )
+        failures += not report(name, bare_times, tracked_times, own)
 
     loop.call_soon_threadsafe(loop.stop)
     tracker.close()
