@@ -237,18 +237,19 @@ def report(
         and median / bare_median <= SHARE_TARGET
         and added * 1e6 <= P99_TARGET_US
     )
-    own_columns = (
-        f"{statistics.median(own) * 1e6:8.1f} {percentile(own, 0.99) * 1e6:8.1f}"
-        if own
-        else f"{'':>8} {'':>8}"
-    )
+
+    if own is None:
+        own_columns, verdict = f"{'':>8} {'':>8}", "(no target)"
+    else:
+        own_columns = f"{statistics.median(own) * 1e6:8.1f} {percentile(own, 0.99) * 1e6:8.1f}"
+        verdict = "ok" if ok else "MISSED"
     print(
         f"{name:<18} {bare_median * 1e3:8.2f} {median * 1e6:8.1f} "
         f"{interval(*bootstrap_median_interval(differences)):>12} "
         f"{median / bare_median:6.1%} {added * 1e6:8.1f} "
         f"{interval(*bootstrap_p99_added_interval(bare_times, tracked_times)):>12} "
         f"{percentile(differences, 0.01) * 1e6:8.1f} {percentile(differences, 0.99) * 1e6:8.1f} "
-        f"{own_columns}  {('ok' if ok else 'MISSED') if own is not None else '(no target)'}"
+        f"{own_columns}  {verdict}"
     )
     return ok
 
